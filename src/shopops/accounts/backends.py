@@ -1,0 +1,31 @@
+"""Sign in with a username, an email address or a mobile number, plus the password."""
+
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from shopops.accounts.models import User, phone_digest
+from shopops.accounts.validators import looks_like_phone, normalise_phone
+
+
+def find_user_by_identifier(identifier: str) -> User | None:
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    if "@" in identifier:
+        return User.objects.filter(email__iexact=identifier).first()
+    if looks_like_phone(identifier):
+        return User.objects.filter(phone_digest=phone_digest(normalise_phone(identifier))).first()
+    return User.objects.filter(username=identifier).first()
+
+
+class IdentifierBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = find_user_by_identifier(username or kwargs.get("identifier", ""))
+        if user is None:
+            # Run the hasher anyway so a missing account and a wrong password take the same time.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

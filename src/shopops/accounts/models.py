@@ -1,0 +1,196 @@
+"""Users, verification codes, real-name records, API refresh tokens and addresses.
+
+Phone numbers and ID numbers are PII: stored encrypted (EncryptedTextField) with a keyed digest
+beside them for lookups and uniqueness, and shown masked.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shopops.core import crypto
+from shopops.core.fields import EncryptedTextField
+from shopops.core.masking import mask_id_number, mask_phone
+
+MAX_ADDRESSES_PER_USER = 20
+
+
+def phone_digest(phone: str) -> str:
+    return crypto.digest(phone, purpose="phone")
+
+
+def id_number_digest(id_number: str) -> str:
+    return crypto.digest(id_number.upper(), purpose="id-number")
+
+
+class ShopOpsUserManager(UserManager):
+    def get_by_phone(self, phone: str) -> User:
+        return self.get(phone_digest=phone_digest(phone))
+
+
+class User(AbstractUser):
+    """A person: shopper by default, merchant staff or platform admin through shop memberships."""
+
+    email = models.EmailField(_("邮箱"), blank=True, default="")
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    phone_digest = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    phone_verified_at = models.DateTimeField(_("手机验证时间"), null=True, blank=True)
+    display_name = models.CharField(_("昵称"), max_length=64, blank=True, default="")
+    real_name_verified_at = models.DateTimeField(_("实名认证时间"), null=True, blank=True)
+    # Bumped on password change or "log out everywhere": every JWT carrying an older value is refused.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ShopOpsUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_digest"], condition=~Q(phone_digest=""), name="uniq_user_phone"
+            ),
+            models.UniqueConstraint(
+                models.functions.Lower("email"), condition=~Q(email=""), name="uniq_user_email_ci"
+            ),
+        ]
+
+    def save(self, *args, **kwargs) -> None:
+        self.phone_digest = phone_digest(self.phone) if self.phone else ""
+        if self.email:
+            self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", _("注册")
+    LOGIN = "login", _("登录")
+    RESET_PASSWORD = "reset_password", _("重置密码")
+    BIND_PHONE = "bind_phone", _("绑定手机")
+
+
+class SmsCode(models.Model):
+    """One issued SMS code. Only a hash of the code is stored."""
+
+    phone_digest = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=20, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    wrong_attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["phone_digest", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RealNameStatus(models.TextChoices):
+    VERIFIED = "verified", _("已认证")
+    REJECTED = "rejected", _("未通过")
+
+
+class RealNameVerification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="real_name_checks"
+    )
+    name = EncryptedTextField(_("姓名"))
+    id_number = EncryptedTextField(_("身份证号"))
+    id_number_digest = models.CharField(max_length=64, db_index=True, editable=False)
+    status = models.CharField(_("状态"), max_length=16, choices=RealNameStatus.choices)
+    provider = models.CharField(max_length=80)
+    provider_reference = models.CharField(max_length=120, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("实名认证")
+        verbose_name_plural = _("实名认证")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.masked_id_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.id_number_digest = id_number_digest(self.id_number)
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class RefreshToken(models.Model):
+    """A JWT refresh token's server-side record: rotation, reuse detection and revocation."""
+
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.CharField(max_length=64, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("刷新令牌")
+        verbose_name_plural = _("刷新令牌")
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti[:8]}"
+
+
+class Address(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    receiver_name = models.CharField(_("收货人"), max_length=40)
+    receiver_phone = EncryptedTextField(_("手机号"))
+    province = models.CharField(_("省"), max_length=32)
+    city = models.CharField(_("市"), max_length=32)
+    district = models.CharField(_("区/县"), max_length=32)
+    region_code = models.CharField(_("行政区划代码"), max_length=6, blank=True)
+    street = models.CharField(_("街道"), max_length=64, blank=True)
+    detail = EncryptedTextField(_("详细地址"))
+    postcode = models.CharField(_("邮编"), max_length=6, blank=True)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("收货地址")
+        verbose_name_plural = _("收货地址")
+        ordering = ["-is_default", "-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receiver_name} {self.full_region}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.receiver_phone)
+
+    @property
+    def full_region(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district, self.street) if part)
