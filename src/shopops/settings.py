@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "shopops.core",
     "shopops.accounts",
     "shopops.shops",
+    "shopops.catalog",
+    "shopops.inventory",
     "shopops.storefront",
     "shopops.console",
 ]

@@ -12,10 +12,14 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     # Anything else under /api/ answers a JSON 404 in the error shape, never an HTML page.
     re_path(r"^api/", api_404),
+    path("console/catalog/", include("shopops.catalog.console_urls")),
+    path("console/inventory/", include("shopops.inventory.console_urls")),
     path("console/", include("shopops.console.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shopops.storefront.urls")),
+    path("", include("shopops.catalog.urls")),
+    path("", include("shopops.inventory.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

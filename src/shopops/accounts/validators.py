@@ -58,7 +58,7 @@ class CharacterClassValidator:
         )
         if classes < 2:
             raise ValidationError(
-                _("密码需包含字母、数字、符号中的至少两类 / Use at least two of: letters, digits, symbols"),
+                self.get_help_text(),
                 code="password_too_simple",
             )
 
