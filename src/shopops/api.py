@@ -76,8 +76,8 @@ api.exception_handler(DomainError)(lambda request, exc: response_for_exception(e
 def _mount_routers() -> None:
     from shopops.accounts.api import router as accounts_router
     from shopops.catalog.api import router as catalog_router
-    from shopops.inventory.api import router as inventory_router
     from shopops.core.api import router as core_router
+    from shopops.inventory.api import router as inventory_router
     from shopops.shops.api import router as shops_router
 
     api.add_router("/", core_router)

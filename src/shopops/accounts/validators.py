@@ -38,7 +38,8 @@ def validate_username(username: str) -> str:
     if not USERNAME_RE.match(username or ""):
         raise ValidationError(
             _(
-                "用户名需以字母开头，3-30 位字母、数字或 _.- / Username: 3-30 letters, digits or _.-, starting with a letter"
+                "用户名需以字母开头，3-30 位字母、数字或 _.- / "
+                "Username: 3-30 letters, digits or _.-, starting with a letter"
             ),
             code="username",
         )
