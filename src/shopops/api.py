@@ -78,6 +78,7 @@ def _mount_routers() -> None:
     from shopops.catalog.api import router as catalog_router
     from shopops.core.api import router as core_router
     from shopops.inventory.api import router as inventory_router
+    from shopops.payments.api import router as payments_router
     from shopops.shops.api import router as shops_router
 
     api.add_router("/", core_router)
@@ -85,6 +86,7 @@ def _mount_routers() -> None:
     api.add_router("/shops", shops_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/inventory", inventory_router)
+    api.add_router("/payments", payments_router)
 
 
 _mount_routers()

@@ -58,8 +58,10 @@ INSTALLED_APPS = [
     "shopops.shops",
     "shopops.catalog",
     "shopops.inventory",
+    "shopops.payments",
     "shopops.storefront",
     "shopops.console",
+    "shopops.demo",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("console/catalog/", include("shopops.catalog.console_urls")),
     path("console/inventory/", include("shopops.inventory.console_urls")),
     path("console/", include("shopops.console.urls")),
+    path("pay/", include("shopops.payments.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shopops.storefront.urls")),

@@ -1,0 +1,3 @@
+"""Web pages of this app (mounted under /pay/)."""
+
+urlpatterns: list = []
