@@ -75,10 +75,15 @@ api.exception_handler(DomainError)(lambda request, exc: response_for_exception(e
 
 def _mount_routers() -> None:
     from shopops.accounts.api import router as accounts_router
+    from shopops.aftersales.api import router as aftersales_router
+    from shopops.cart.api import router as cart_router
     from shopops.catalog.api import router as catalog_router
     from shopops.core.api import router as core_router
     from shopops.inventory.api import router as inventory_router
+    from shopops.orders.api import router as orders_router
     from shopops.payments.api import router as payments_router
+    from shopops.reviews.api import router as reviews_router
+    from shopops.service.api import router as service_router
     from shopops.shops.api import router as shops_router
 
     api.add_router("/", core_router)
@@ -87,6 +92,11 @@ def _mount_routers() -> None:
     api.add_router("/catalog", catalog_router)
     api.add_router("/inventory", inventory_router)
     api.add_router("/payments", payments_router)
+    api.add_router("/cart", cart_router)
+    api.add_router("/orders", orders_router)
+    api.add_router("/aftersales", aftersales_router)
+    api.add_router("/reviews", reviews_router)
+    api.add_router("/service", service_router)
 
 
 _mount_routers()

@@ -14,6 +14,11 @@ urlpatterns = [
     re_path(r"^api/", api_404),
     path("console/catalog/", include("shopops.catalog.console_urls")),
     path("console/inventory/", include("shopops.inventory.console_urls")),
+    path("console/cart/", include("shopops.cart.console_urls")),
+    path("console/orders/", include("shopops.orders.console_urls")),
+    path("console/aftersales/", include("shopops.aftersales.console_urls")),
+    path("console/reviews/", include("shopops.reviews.console_urls")),
+    path("console/service/", include("shopops.service.console_urls")),
     path("console/", include("shopops.console.urls")),
     path("pay/", include("shopops.payments.urls")),
     path("admin/", admin.site.urls),
@@ -21,6 +26,11 @@ urlpatterns = [
     path("", include("shopops.storefront.urls")),
     path("", include("shopops.catalog.urls")),
     path("", include("shopops.inventory.urls")),
+    path("", include("shopops.cart.urls")),
+    path("", include("shopops.orders.urls")),
+    path("", include("shopops.aftersales.urls")),
+    path("", include("shopops.reviews.urls")),
+    path("", include("shopops.service.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,3 @@
+"""Storefront pages of this app (mounted at the site root)."""
+
+urlpatterns: list = []

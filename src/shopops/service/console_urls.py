@@ -1,0 +1,3 @@
+"""Operator console pages of this app (mounted under /console/<app>/)."""
+
+urlpatterns: list = []
