@@ -19,8 +19,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopops.accounts import errors as account_errors
-from shopops.accounts import services as accounts
 from shopops.accounts import selectors as account_selectors
+from shopops.accounts import services as accounts
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address
 from shopops.core.audit import client_ip
 from shopops.core.errors import DomainError
@@ -101,7 +101,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            if "email" in changes and changes["email"]:
+            if changes.get("email"):
                 messages.success(request, _("资料已保存，验证邮件已发送至新邮箱"))
             else:
                 messages.success(request, _("资料已保存"))
@@ -167,7 +167,9 @@ def security_view(request: HttpRequest) -> HttpResponse:
             _send_code_from_form(request, phone_form, "bind_phone", context)
         elif phone_form.is_valid():
             try:
-                accounts.bind_phone(user=user, phone=phone_form.cleaned_data["phone"], code=phone_form.cleaned_data["code"])
+                accounts.bind_phone(
+                    user=user, phone=phone_form.cleaned_data["phone"], code=phone_form.cleaned_data["code"]
+                )
             except ValidationError as exc:
                 add_service_errors(phone_form, exc, CODE_ALIASES)
             except account_errors.IdentifierTaken as exc:
@@ -180,9 +182,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("手机号已绑定"))
                 return redirect("storefront:security")
 
-    context.update(
-        _account_context(request, "security", password_form=password_form, phone_form=phone_form)
-    )
+    context.update(_account_context(request, "security", password_form=password_form, phone_form=phone_form))
     status = 400 if password_form.errors or phone_form.errors else 200
     return render(request, "storefront/account/security.html", context, status=status)
 
@@ -259,7 +259,9 @@ def address_list(request: HttpRequest) -> HttpResponse:
     return _address_book(request)
 
 
-def _address_form_page(request: HttpRequest, form: forms.AddressForm, address: Address | None) -> HttpResponse:
+def _address_form_page(
+    request: HttpRequest, form: forms.AddressForm, address: Address | None
+) -> HttpResponse:
     context = _account_context(request, "addresses", form=form, address=address)
     return render(
         request, "storefront/account/address_form.html", context, status=400 if form.errors else 200

@@ -89,9 +89,7 @@ def _send_code(request: HttpRequest, phone: str, purpose: str) -> tuple[bool, st
     return True, _("验证码已发送至 %(phone)s，5 分钟内有效") % {"phone": mask_phone(phone)}, wait
 
 
-def _send_code_from_form(
-    request: HttpRequest, form: Any, purpose: str, context: dict[str, Any]
-) -> None:
+def _send_code_from_form(request: HttpRequest, form: Any, purpose: str, context: dict[str, Any]) -> None:
     """No-JavaScript path: the send-code button submitted the whole form.
 
     Only the phone matters for sending, so the other (still empty) fields are not validated.
@@ -172,7 +170,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             _send_code_from_form(request, sms_form, "login", context)
         elif sms_form.is_valid():
             try:
-                accounts.login_with_sms(request, sms_form.cleaned_data["phone"], sms_form.cleaned_data["code"])
+                accounts.login_with_sms(
+                    request, sms_form.cleaned_data["phone"], sms_form.cleaned_data["code"]
+                )
             except account_errors.LoginLocked as exc:
                 return locked_response(request, exc)
             except ValidationError as exc:
@@ -224,7 +224,10 @@ def register_view(request: HttpRequest) -> HttpResponse:
             data = phone_form.cleaned_data
             try:
                 accounts.register_user(
-                    password=data["password"], phone=data["phone"], sms_code=data["code"], ip=client_ip(request)
+                    password=data["password"],
+                    phone=data["phone"],
+                    sms_code=data["code"],
+                    ip=client_ip(request),
                 )
                 accounts.login_with_password(request, data["phone"], data["password"])
             except ValidationError as exc:
@@ -271,7 +274,10 @@ def verify_email_view(request: HttpRequest, token: str) -> HttpResponse:
         user = accounts.verify_email(token=token)
     except DomainError as exc:
         return render(
-            request, "storefront/auth/verify_email.html", {"ok": False, "reason": localise(exc.message)}, status=400
+            request,
+            "storefront/auth/verify_email.html",
+            {"ok": False, "reason": localise(exc.message)},
+            status=400,
         )
     request.session.pop(SESSION_PENDING_EMAIL, None)
     return render(

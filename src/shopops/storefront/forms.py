@@ -40,9 +40,7 @@ class PhoneField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", _("手机号"))
         kwargs.setdefault("max_length", 20)
-        kwargs.setdefault(
-            "widget", forms.TextInput(attrs={**PHONE_ATTRS, "placeholder": _("11 位手机号")})
-        )
+        kwargs.setdefault("widget", forms.TextInput(attrs={**PHONE_ATTRS, "placeholder": _("11 位手机号")}))
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> str:
@@ -243,13 +241,20 @@ class AddressForm(StyledForm):
     district = forms.ChoiceField(label=_("区/县"))
     region_code = forms.CharField(required=False, widget=forms.HiddenInput)
     street = forms.CharField(
-        label=_("街道/乡镇"), max_length=64, required=False, widget=forms.TextInput(attrs={"placeholder": _("选填")})
+        label=_("街道/乡镇"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("选填")}),
     )
     detail = forms.CharField(
         label=_("详细地址"),
         max_length=120,
         widget=forms.Textarea(
-            attrs={"rows": 2, "autocomplete": "street-address", "placeholder": _("如道路、门牌号、小区、楼栋号、单元室等")}
+            attrs={
+                "rows": 2,
+                "autocomplete": "street-address",
+                "placeholder": _("如道路、门牌号、小区、楼栋号、单元室等"),
+            }
         ),
     )
     postcode = forms.RegexField(
@@ -257,7 +262,9 @@ class AddressForm(StyledForm):
         regex=r"^\d{6}$",
         required=False,
         error_messages={"invalid": _("邮政编码为 6 位数字")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "6"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "postal-code", "maxlength": "6"}
+        ),
     )
     is_default = forms.BooleanField(label=_("设为默认收货地址"), required=False)
 
