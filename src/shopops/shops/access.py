@@ -23,7 +23,9 @@ so the matrix can read every operation's declaration from the ninja API object.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -58,6 +60,18 @@ def ensure_platform_perm(user: Any, perm: str) -> None:
         raise PermissionDenied(permission=perm)
 
 
+def _keep_signature(wrapper: Callable, view: Callable) -> None:
+    """Give the wrapper the view's signature with annotations already evaluated.
+
+    ninja evaluates string annotations (from `from __future__ import annotations`) in the globals of
+    the function it is handed, which for a wrapper is this module, not the view's: resolving them
+    here, against the view's own module, keeps schemas named in the view resolvable.
+    """
+    # A forward reference not yet defined cannot be resolved now: leave the signature as it is.
+    with contextlib.suppress(NameError, TypeError, ValueError):
+        wrapper.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+
+
 def _mark(wrapper: Callable, policy: AccessPolicy, perm: str | None, note: str = "") -> Callable:
     wrapper.access_policy = policy  # type: ignore[attr-defined]
     wrapper.required_permission = perm  # type: ignore[attr-defined]
@@ -76,6 +90,8 @@ def shop_permission(perm: str, *, shop_arg: str = "shop_id") -> Callable:
             ensure_shop_perm(_caller(request), kwargs[shop_arg], perm)
             return view(request, *args, **kwargs)
 
+        _keep_signature(wrapper, view)
+
         wrapper.shop_arg = shop_arg  # type: ignore[attr-defined]
         return _mark(wrapper, "shop", perm)
 
@@ -92,6 +108,8 @@ def platform_permission(perm: str) -> Callable:
             ensure_platform_perm(_caller(request), perm)
             return view(request, *args, **kwargs)
 
+        _keep_signature(wrapper, view)
+
         return _mark(wrapper, "platform", perm)
 
     return decorator
@@ -107,6 +125,8 @@ def signed_in(note: str) -> Callable:
         def wrapper(request, *args, **kwargs):
             ensure_signed_in(_caller(request))
             return view(request, *args, **kwargs)
+
+        _keep_signature(wrapper, view)
 
         return _mark(wrapper, "signed_in", None, note)
 

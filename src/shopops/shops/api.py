@@ -239,8 +239,9 @@ def invite_staff(request: HttpRequest, shop_id: int, payload: InvitationIn):
         role_codes=payload.roles,
         request=request,
     )
-    out = InvitationOut.from_orm(issued.invitation).dict()
-    return 201, {**out, "accept_url": issued.accept_url}
+    invitation = issued.invitation
+    invitation.accept_url = issued.accept_url  # shown in this answer only; never stored
+    return 201, invitation
 
 
 @router.post(

@@ -1,0 +1,256 @@
+"""The permission matrix: which role may call which API endpoint, checked against the role table.
+
+How it works (test_permission_matrix.py runs it):
+
+1. Every operation of the ninja API (shopops.api.api) must declare who may call it, with a decorator
+   from shopops.shops.access (@shop_permission, @platform_permission, @signed_in, @public) or, for
+   modules that must not import shops (core), an entry in PUBLIC / SIGNED_IN below. An undeclared
+   endpoint fails the test.
+2. Every endpoint that requires a permission must have a *case* here: a function that, given the
+   test World, returns the Call to make (method, concrete path, body). A missing case fails.
+3. For each case, each role in MATRIX_ROLES calls it (each call inside a savepoint that is rolled
+   back, so one role's success does not change the next role's starting point). The expected
+   answer comes from the role table (shopops.shops.permissions.DEFAULT_ROLES):
+     - shop permission:     role holds it -> success;  shop member without it -> 403;
+                            not a member of the shop (the shopper) -> 404
+     - platform permission: role holds it -> success;  anyone else -> 403
+     - signed_in:           everyone -> success
+   platform_admin acts with every permission everywhere.
+
+ADDING YOUR APP'S ENDPOINTS: create `shopops/<app>/tests/matrix_cases.py` and register a case per
+endpoint; this module imports every installed app's matrix_cases automatically:
+
+    from shopops.shops.tests.matrix import Call, World, case
+
+    @case("POST", "/inventory/shops/{shop_id}/warehouses")
+    def create_warehouse(w: World) -> Call:
+        return Call("POST", f"/inventory/shops/{w.shop.id}/warehouses", {"name": "上海仓"}, ok=201)
+
+The route is the ninja route below /api/v1 with converters dropped ("{int:shop_id}" -> "{shop_id}").
+Build the path on `w.shop` and create any object the path names (a warehouse, an order...) in
+`w.object_shop`: the IDOR test (test_idor.py) re-runs every case with `w.shop` = another merchant's
+shop (every role must get 404), and with `w.object_shop` = another shop while the path keeps the
+caller's own shop (any endpoint whose path names an object must answer 404). A builder runs inside
+the savepoint, once per role, so it may create what it needs freshly each time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+
+from shopops.shops.access import declared_access
+from shopops.shops.models import Membership, Shop, ShopStatus
+from shopops.shops.permissions import (
+    ANALYST,
+    CUSTOMER_SERVICE,
+    DEFAULT_ROLES,
+    MARKETING,
+    MERCHANT_STAFF,
+    PLATFORM_ADMIN,
+    SHOP_OWNER,
+    SHOPPER,
+    WAREHOUSE,
+)
+from shopops.shops.tests.factories import ShopFactory, add_member, make_member, make_user
+
+MATRIX_ROLES: list[str] = [
+    SHOPPER,
+    SHOP_OWNER,
+    MERCHANT_STAFF,
+    CUSTOMER_SERVICE,
+    WAREHOUSE,
+    MARKETING,
+    ANALYST,
+    PLATFORM_ADMIN,
+]
+ROLE_TABLE: dict[str, frozenset[str]] = {code: frozenset(perms) for code, _, _, _, perms in DEFAULT_ROLES}
+SHOP_ROLES = {code for code, _, _, scope, _ in DEFAULT_ROLES if scope == "shop"}
+SUCCESS = {200, 201, 204}
+
+# Endpoints in modules that may not import shopops.shops (core uses no app), declared here instead.
+# Key: "METHOD /route"; value: why it is safe.
+PUBLIC: dict[str, str] = {
+    "GET /health": "Liveness probe for load balancers; reveals nothing but up/down.",
+    "GET /ping": "Benchmark baseline; constant answer.",
+}
+SIGNED_IN: dict[str, str] = {
+    # Until accounts/api.py decorates it with @signed_in: it answers only about the caller.
+    "GET /accounts/me": "The caller's own profile.",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str  # below /api/v1, concrete ids filled in
+    json: Any = None
+    query: dict[str, Any] | None = None
+    ok: int = 200  # the success status this endpoint answers
+    # Rarely needed: per-role expected status overriding the role table (say why in the case).
+    expect: dict[str, int] | None = None
+
+
+@dataclass
+class World:
+    """Two shops and one user per role. Shop roles are members of shop A; the shopper of none."""
+
+    shop_a: Shop
+    shop_b: Shop
+    users: dict[str, Any]
+    owner_b: Any
+    # The shop a case puts in its path, and the shop it creates the path's objects in.
+    shop: Shop = field(init=False)
+    object_shop: Shop = field(init=False)
+    # The user about to make the call (set before each builder runs), for self-service cases.
+    caller: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.shop = self.shop_a
+        self.object_shop = self.shop_a
+
+    def targeting(self, shop: Shop, object_shop: Shop | None = None) -> World:
+        clone = replace(self)
+        clone.shop = shop
+        clone.object_shop = object_shop or shop
+        return clone
+
+    def member(self, role: str) -> Membership:
+        return Membership.objects.get(user=self.users[role], shop=self.shop_a)
+
+    def new_user(self, **kwargs: Any):
+        return make_user(**kwargs)
+
+    def new_member(self, shop: Shop, *roles: str) -> Membership:
+        return make_member(shop, *roles)
+
+    def new_shop(self, status: str = ShopStatus.ACTIVE) -> Shop:
+        return ShopFactory(status=status)
+
+
+def build_world() -> World:
+    from shopops.shops.services import sync_permissions
+
+    sync_permissions()  # idempotent; a transactional test's flush may have emptied the role table
+    shop_a = ShopFactory(name="甲店 Shop A")
+    shop_b = ShopFactory(name="乙店 Shop B")
+    users: dict[str, Any] = {SHOPPER: make_user("shopper")}
+    users[SHOP_OWNER] = shop_a.owner
+    for role in MATRIX_ROLES:
+        if role in (SHOPPER, SHOP_OWNER):
+            continue
+        user = make_user(role)
+        add_member(None if role == PLATFORM_ADMIN else shop_a, user, role)
+        users[role] = user
+    return World(shop_a=shop_a, shop_b=shop_b, users=users, owner_b=shop_b.owner)
+
+
+# --- The case registry ------------------------------------------------------------------------------
+
+CaseBuilder = Callable[[World], Call]
+CASES: dict[str, CaseBuilder] = {}
+
+
+def route_key(method: str, route: str) -> str:
+    route = "/" + re.sub(r"{\w+:(\w+)}", r"{\1}", route).strip("/")
+    return f"{method.upper()} {route}"
+
+
+def case(method: str, route: str) -> Callable[[CaseBuilder], CaseBuilder]:
+    key = route_key(method, route)
+
+    def register(builder: CaseBuilder) -> CaseBuilder:
+        if key in CASES and CASES[key] is not builder:
+            raise ValueError(f"two matrix cases for {key}")
+        CASES[key] = builder
+        return builder
+
+    return register
+
+
+def discover_cases() -> dict[str, CaseBuilder]:
+    """Import `<app>.tests.matrix_cases` for every installed shopops app (each registers its cases)."""
+    for app in settings.INSTALLED_APPS:
+        if not app.startswith("shopops."):
+            continue
+        module = f"{app}.tests.matrix_cases"
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            importlib.import_module(module)
+    return CASES
+
+
+# --- Reading the API --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str  # "PUT /shops/{shop_id}/settlement"
+    method: str
+    route: str
+    view: Callable
+    policy: str | None  # shop / platform / signed_in / public, or None when undeclared
+    permission: str | None
+    has_auth: bool
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.route)
+
+
+def iter_endpoints() -> Iterator[Endpoint]:
+    """Every operation of the project's API, with its declared access.
+
+    Reads ninja's bound routers (django-ninja 1.x); if a ninja upgrade moves them, this fails loudly
+    rather than letting the matrix check nothing.
+    """
+    import shopops.urls  # noqa: F401 - building the URLconf binds the routers
+    from shopops.api import api
+
+    bound = api._get_bound_routers()
+    assert bound, "no routers found on shopops.api.api"
+    for router in bound:
+        for path, path_view in router.path_operations.items():
+            route = "/" + "/".join(p.strip("/") for p in (router.prefix, path) if p.strip("/"))
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    key = route_key(method, route)
+                    policy, perm = declared_access(operation.view_func)
+                    if policy is None and key in PUBLIC:
+                        policy = "public"
+                    elif policy is None and key in SIGNED_IN:
+                        policy = "signed_in"
+                    yield Endpoint(
+                        key=key,
+                        method=method.upper(),
+                        route=route_key(method, route).split(" ", 1)[1],
+                        view=operation.view_func,
+                        policy=policy,
+                        permission=perm,
+                        has_auth=bool(operation.auth_callbacks),
+                    )
+
+
+def expected_status(endpoint: Endpoint, role: str, call: Call) -> int:
+    if call.expect and role in call.expect:
+        return call.expect[role]
+    perms = ROLE_TABLE[role]
+    if endpoint.policy in ("signed_in", "public"):
+        return call.ok
+    if endpoint.policy == "platform":
+        return call.ok if endpoint.permission in perms else 403
+    # shop permission, for a path on the caller's shop A
+    if role == PLATFORM_ADMIN:
+        return call.ok
+    if role not in SHOP_ROLES:
+        return 404
+    return call.ok if endpoint.permission in perms else 403
