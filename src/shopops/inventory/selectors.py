@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from shopops.core.errors import NotFound
@@ -124,6 +124,19 @@ def stock_matrix_sku_ids(
     if low_only:
         qs = qs.filter(sku_id__in=open_alerts(shop_id=shop_id).values("sku_id"))
     return qs.values_list("sku_id", flat=True).distinct().order_by("sku_id")
+
+
+def tracked_availability(*, shop_id: int, sku_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """{sku_id: available over active warehouses} for the shop's SKUs that have any stock row."""
+    qs = Stock.objects.filter(shop_id=shop_id)
+    if sku_ids is not None:
+        qs = qs.filter(sku_id__in=set(sku_ids))
+    rows = (
+        qs.values("sku_id")
+        .annotate(total=Coalesce(Sum("available", filter=Q(warehouse__is_active=True)), 0))
+        .values_list("sku_id", "total")
+    )
+    return {sku_id: int(total) for sku_id, total in rows}
 
 
 def stock_totals(*, shop_id: int) -> dict[str, int]:
