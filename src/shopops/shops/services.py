@@ -1004,6 +1004,26 @@ def create_role(
 
 
 @transaction.atomic
+def rename_role(
+    *, actor: Any, role_code: str, name: str, name_en: str = "", request: HttpRequest | None = None
+) -> Role:
+    """Change a role's display names (its code never changes: permissions checks do not use names)."""
+    _require_platform_perm(actor, "platform.roles")
+    role = Role.objects.select_for_update().filter(code=role_code).first()
+    if role is None:
+        raise NotFound(resource="role", id=role_code)
+    before = {"name": role.name, "name_en": role.name_en}
+    role.name = _clean_text(name, field="name", max_length=40, required=True)
+    role.name_en = _clean_text(name_en, field="name_en", max_length=40)
+    after = {"name": role.name, "name_en": role.name_en}
+    if after == before:
+        return role
+    role.save(update_fields=["name", "name_en"])
+    audit.record(actor=actor, action="role.rename", obj=role, before=before, after=after, request=request)
+    return role
+
+
+@transaction.atomic
 def delete_role(*, actor: Any, role_code: str, request: HttpRequest | None = None) -> None:
     """Remove a custom role nobody holds. System roles stay."""
     _require_platform_perm(actor, "platform.roles")
