@@ -13,10 +13,12 @@ def find_user_by_identifier(identifier: str) -> User | None:
     if not identifier:
         return None
     if "@" in identifier:
-        return User.objects.filter(email__iexact=identifier).first()
+        return User.objects.filter(email__iexact=identifier).order_by("pk").first()
     if looks_like_phone(identifier):
         return User.objects.filter(phone_digest=phone_digest(normalise_phone(identifier))).first()
-    return User.objects.filter(username=identifier).first()
+    exact = User.objects.filter(username=identifier).first()
+    # Usernames are unique ignoring case (services enforce it), so "Alice" finds "alice".
+    return exact or User.objects.filter(username__iexact=identifier).order_by("pk").first()
 
 
 class IdentifierBackend(ModelBackend):

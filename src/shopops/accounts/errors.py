@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopops.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, Throttled
 from shopops.accounts.throttling import LoginLocked
+from shopops.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, Throttled
 
 __all__ = [
     "AddressLimitReached",
@@ -22,6 +22,7 @@ __all__ = [
     "InvalidVerificationToken",
     "LoginLocked",
     "RealNameRejected",
+    "RealNameUnavailable",
     "SmsCodeInvalid",
     "SmsCooldown",
     "SmsDailyCapReached",
@@ -105,3 +106,9 @@ class AddressLimitReached(InvalidInput):
 class AddressNotFound(NotFound):
     code = "not_found"
     message = "收货地址不存在 / Address not found"
+
+
+class RealNameUnavailable(DomainError):
+    code = "real_name_unavailable"
+    status = 503
+    message = "实名认证服务暂不可用，请稍后重试 / Real-name verification is unavailable, try again later"

@@ -11,11 +11,12 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from shopops.core import crypto
 from shopops.core.fields import EncryptedTextField
-from shopops.core.masking import mask_id_number, mask_phone
+from shopops.core.masking import mask_id_number, mask_name, mask_phone
 
 MAX_ADDRESSES_PER_USER = 20
 
@@ -58,6 +59,8 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 models.functions.Lower("email"), condition=~Q(email=""), name="uniq_user_email_ci"
             ),
+            # "Alice" and "alice" are the same login name.
+            models.UniqueConstraint(models.functions.Lower("username"), name="uniq_user_username_ci"),
         ]
 
     def save(self, *args, **kwargs) -> None:
@@ -74,6 +77,14 @@ class User(AbstractUser):
     def label(self) -> str:
         return self.display_name or self.username
 
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django invalidates web sessions whose stored hash no longer matches. Mixing token_version
+        # into it means "log out everywhere" (a version bump) ends web sessions as well as JWTs.
+        key_salt = "shopops.accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.token_version}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
 
 class SmsPurpose(models.TextChoices):
     REGISTER = "register", _("注册")
@@ -83,24 +94,44 @@ class SmsPurpose(models.TextChoices):
 
 
 class SmsCode(models.Model):
-    """One issued SMS code. Only a hash of the code is stored."""
+    """One issued SMS code. Only a keyed, salted hash of the code is stored, never the code."""
 
     phone_digest = models.CharField(max_length=64, db_index=True)
-    purpose = models.CharField(max_length=20, choices=SmsPurpose.choices)
+    # Masked form (138****5678) so support staff can recognise a record without seeing the number.
+    phone_masked = models.CharField(_("手机号"), max_length=16, blank=True, default="")
+    purpose = models.CharField(_("用途"), max_length=20, choices=SmsPurpose.choices)
     code_hash = models.CharField(max_length=128)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    wrong_attempts = models.PositiveSmallIntegerField(default=0)
-    consumed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    wrong_attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    consumed_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    # Set when a newer code for the same phone and purpose is issued: only the newest code counts.
+    superseded_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    provider = models.CharField(max_length=80, blank=True, default="")
+    provider_message_id = models.CharField(max_length=120, blank=True, default="")
 
     class Meta:
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at"]
         indexes = [models.Index(fields=["phone_digest", "purpose", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.purpose} code {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_purpose_display()} {self.phone_masked} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def state(self) -> str:
+        """used / superseded / exhausted / expired / active, for the console."""
+        if self.consumed_at:
+            return "used"
+        if self.superseded_at:
+            return "superseded"
+        if self.wrong_attempts >= settings.SMS_MAX_WRONG_TRIES:
+            return "exhausted"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
 
 
 class RealNameStatus(models.TextChoices):
@@ -125,6 +156,18 @@ class RealNameVerification(models.Model):
         verbose_name = _("实名认证")
         verbose_name_plural = _("实名认证")
         ordering = ["-created_at"]
+        constraints = [
+            # One ID number verifies at most one account, and an account is verified at most once;
+            # the database enforces both so two racing submissions cannot slip through.
+            models.UniqueConstraint(
+                fields=["id_number_digest"],
+                condition=Q(status="verified"),
+                name="uniq_verified_id_number",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="verified"), name="one_verified_real_name_per_user"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {self.masked_id_number}"
@@ -137,6 +180,10 @@ class RealNameVerification(models.Model):
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
 
 class RefreshToken(models.Model):
     """A JWT refresh token's server-side record: rotation, reuse detection and revocation."""
@@ -146,17 +193,24 @@ class RefreshToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    used_at = models.DateTimeField(_("轮换时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("刷新令牌")
         verbose_name_plural = _("刷新令牌")
+        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"refresh {self.jti[:8]}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class Address(models.Model):
@@ -178,6 +232,7 @@ class Address(models.Model):
         verbose_name = _("收货地址")
         verbose_name_plural = _("收货地址")
         ordering = ["-is_default", "-updated_at"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(is_default=True), name="one_default_address_per_user"
