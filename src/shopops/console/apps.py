@@ -6,3 +6,9 @@ class ConsoleConfig(AppConfig):
     name = "shopops.console"
     label = "console"
     verbose_name = _("运营后台")
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        # The admin index is the console dashboard (templates/admin/index.html); name it so.
+        admin.site.index_title = _("运营概览")
