@@ -76,11 +76,9 @@ def reorder_plan(
     d = max(Decimal(daily_demand), Decimal(0))
     safety = _ceil(d * safety_stock_days)
     reorder_point = max(_ceil(d * lead_time_days) + safety, threshold)
-    if d > 0:
-        order_up_to = reorder_point + max(_ceil(d * order_cycle_days), 1)
-    else:
-        # No recent sales: only the threshold asks for stock; refill to twice it.
-        order_up_to = reorder_point + threshold
+    # With no recent sales only the threshold asks for stock: refill to twice it.
+    cycle_units = max(_ceil(d * order_cycle_days), 1) if d > 0 else threshold
+    order_up_to = reorder_point + cycle_units
     needs_order = (d > 0 or threshold > 0) and position <= reorder_point
     if not needs_order:
         return ReorderPlan(safety, reorder_point, order_up_to, 0)

@@ -20,8 +20,8 @@ def make_shop(**kwargs):
 def make_category(name: str = "服饰", parent: Category | None = None) -> Category:
     n = next(_seq)
     if parent is None:
-        return Category.objects.add_root(name=f"{name}{n}", slug=f"inv-cat-{n}")
-    return parent.add_child(name=f"{name}{n}", slug=f"inv-cat-{n}")
+        return Category.objects.add_root({"name": f"{name}{n}", "slug": f"inv-cat-{n}"})
+    return Category.objects.add_child(parent, {"name": f"{name}{n}", "slug": f"inv-cat-{n}"})
 
 
 def make_sku(
