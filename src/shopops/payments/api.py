@@ -1,3 +1,258 @@
-from ninja import Router
+"""Payments API: the payer's payments, platform reconciliation, and the providers' notify endpoints.
+
+GET  /payments                      the signed-in payer's payments (?reference=)
+POST /payments                      start paying a reference (amount comes from the owning app,
+                                    through hooks.resolve_payable, never from the client)
+GET  /payments/channels             enabled channels, for a checkout page
+GET  /payments/{payment_no}         one of the payer's payments (anyone else's: 404)
+POST /payments/{payment_no}/sync    "I have paid": ask the provider now (throttled per payment)
+POST /payments/reconciliations      platform: compare payments with the providers for a range
+GET  /payments/reconciliations[/{id}]
+POST /payments/notify/{channel}     the providers' asynchronous notifications (no auth, no CSRF:
+                                    trust comes from the signature); answered in each
+                                    provider's protocol, never in the error shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Router, Schema
+from ninja.pagination import paginate
+
+from shopops.accounts.auth import api_auth
+from shopops.core.audit import client_ip
+from shopops.core.errors import NotFound, error_response
+from shopops.core.pagination import PageNumberPagination
+from shopops.payments import hooks, selectors, services
+from shopops.payments.access import ensure_can_reconcile
+from shopops.payments.errors import UnknownChannel
+from shopops.payments.gateways import enabled_channels
+from shopops.payments.models import Channel, Payment, ReconciliationItem, ReconciliationRun
 
 router = Router(tags=["payments"])
+
+SYNC_THROTTLE_SECONDS = 3
+
+
+class ActionOut(Schema):
+    kind: str
+    url: str = ""
+    qr_code: str = ""
+    form_fields: dict[str, str] = {}
+    params: dict[str, str] = {}
+
+
+class PaymentOut(Schema):
+    payment_no: str
+    reference: str
+    subject: str
+    amount: Decimal
+    currency: str
+    channel: str
+    scene: str
+    status: str
+    paid_with: str
+    refunded_amount: Decimal
+    expires_at: datetime
+    paid_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    action: ActionOut | None
+    checkout_url: str
+
+
+def payment_out(payment: Payment) -> dict:
+    return {
+        "payment_no": payment.payment_no,
+        "reference": payment.reference,
+        "subject": payment.subject,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "channel": payment.channel,
+        "scene": payment.scene,
+        "status": payment.status,
+        "paid_with": payment.paid_with,
+        "refunded_amount": selectors.refunded_total(payment),
+        "expires_at": payment.expires_at,
+        "paid_at": payment.paid_at,
+        "closed_at": payment.closed_at,
+        "created_at": payment.created_at,
+        "action": payment.action if payment.action and payment.status == "pending" else None,
+        "checkout_url": f"/pay/checkout/{payment.payment_no}/",
+    }
+
+
+class PaymentIn(Schema):
+    reference: str = Field(..., min_length=1, max_length=64)
+    channel: str = Field(..., max_length=16)
+    scene: str = Field("", max_length=16)
+    openid: str = Field("", max_length=128, description="WeChat JSAPI only: the payer's openid")
+
+
+class ChannelOut(Schema):
+    channel: str
+    label: str
+
+
+@router.get("/channels", response=list[ChannelOut], auth=api_auth, summary="Enabled payment channels")
+def list_channels(request: HttpRequest):
+    labels = dict(Channel.choices)
+    return [{"channel": c, "label": str(labels.get(c, c))} for c in enabled_channels()]
+
+
+@router.get("", response=list[PaymentOut], auth=api_auth, summary="My payments")
+@paginate(PageNumberPagination)
+def list_payments(request: HttpRequest, reference: str = "", status: str = ""):
+    return [
+        payment_out(p)
+        for p in selectors.payments_for_payer(user=request.auth, reference=reference, status=status)[:500]
+    ]
+
+
+@router.post("", response={201: PaymentOut}, auth=api_auth, summary="Start paying a reference")
+def create_payment(request: HttpRequest, payload: PaymentIn):
+    payable = hooks.resolve_payable(reference=payload.reference, user=request.auth)
+    created = services.create_payment(
+        payer=request.auth,
+        amount=payable.amount,
+        reference=payload.reference,
+        subject=payable.subject,
+        channel=payload.channel,
+        return_url=payable.return_url,
+        expires_at=payable.expires_at,
+        scene=payload.scene,
+        payer_openid=payload.openid,
+        client_ip=client_ip(request) or "",
+    )
+    return 201, payment_out(created.payment)
+
+
+# --- platform: reconciliation (declared before /{payment_no} so the paths do not collide) -------------
+
+
+class ReconcileIn(Schema):
+    start: datetime
+    end: datetime
+    channel: str = Field("", max_length=16)
+
+
+class ReconciliationItemOut(Schema):
+    payment_no: str
+    kind: str
+    recorded_status: str
+    recorded_amount: Decimal
+    recorded_refunded: Decimal
+    gateway_state: str
+    gateway_amount: Decimal | None
+    gateway_refunded: Decimal | None
+    detail: str
+
+
+class ReconciliationOut(Schema):
+    id: int
+    period_start: datetime
+    period_end: datetime
+    channel: str
+    status: str
+    checked_count: int
+    matched_count: int
+    mismatch_count: int
+    recorded_total: Decimal
+    gateway_total: Decimal
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ReconciliationDetailOut(ReconciliationOut):
+    mismatches: list[ReconciliationItemOut]
+
+
+def reconciliation_detail(run: ReconciliationRun) -> dict:
+    items = ReconciliationItem.objects.filter(run=run).select_related("payment")
+    data = ReconciliationOut.from_orm(run).dict()
+    data["mismatches"] = [
+        {
+            "payment_no": item.payment.payment_no,
+            "kind": item.kind,
+            "recorded_status": item.recorded_status,
+            "recorded_amount": item.recorded_amount,
+            "recorded_refunded": item.recorded_refunded,
+            "gateway_state": item.gateway_state,
+            "gateway_amount": item.gateway_amount,
+            "gateway_refunded": item.gateway_refunded,
+            "detail": item.detail,
+        }
+        for item in items
+    ]
+    return data
+
+
+@router.post(
+    "/reconciliations",
+    response={201: ReconciliationDetailOut},
+    auth=api_auth,
+    summary="Platform: reconcile payments with the providers",
+)
+def create_reconciliation(request: HttpRequest, payload: ReconcileIn):
+    ensure_can_reconcile(request.auth)
+    run = services.start_reconciliation(
+        start=payload.start, end=payload.end, channel=payload.channel, actor=request.auth
+    )
+    run.refresh_from_db()
+    return 201, reconciliation_detail(run)
+
+
+@router.get("/reconciliations", response=list[ReconciliationOut], auth=api_auth, summary="Platform: runs")
+@paginate(PageNumberPagination)
+def list_reconciliations(request: HttpRequest):
+    ensure_can_reconcile(request.auth)
+    return selectors.reconciliation_runs()
+
+
+@router.get(
+    "/reconciliations/{run_id}", response=ReconciliationDetailOut, auth=api_auth, summary="Platform: one run"
+)
+def get_reconciliation(request: HttpRequest, run_id: int):
+    ensure_can_reconcile(request.auth)
+    run = selectors.reconciliation_run(run_id)
+    if run is None:
+        raise NotFound(resource="reconciliation", id=run_id)
+    return reconciliation_detail(run)
+
+
+# --- provider notifications -----------------------------------------------------------------------
+
+
+@router.post("/notify/{channel}", auth=None, url_name="payments_notify", summary="Provider notifications")
+def notify(request: HttpRequest, channel: str) -> HttpResponse:
+    try:
+        outcome = services.handle_notification(
+            channel=channel, headers=request.headers, body=request.body, remote_addr=client_ip(request)
+        )
+    except UnknownChannel:
+        return error_response("unknown_channel", UnknownChannel.message, 404, {"channel": channel})
+    return outcome.response
+
+
+# --- the payer's own payment ----------------------------------------------------------------------
+
+
+@router.get("/{payment_no}", response=PaymentOut, auth=api_auth, summary="One of my payments")
+def get_payment(request: HttpRequest, payment_no: str):
+    return payment_out(selectors.payment_for_payer(user=request.auth, payment_no=payment_no))
+
+
+@router.post("/{payment_no}/sync", response=PaymentOut, auth=api_auth, summary="Ask the provider now")
+def sync_payment(request: HttpRequest, payment_no: str):
+    payment = selectors.payment_for_payer(user=request.auth, payment_no=payment_no)
+    # One provider query per payment every few seconds, however often the shopper clicks.
+    if payment.status in ("created", "pending", "failed") and cache.add(
+        f"payments:sync:{payment.pk}", 1, timeout=SYNC_THROTTLE_SECONDS
+    ):
+        payment = services.sync_payment_status(payment=payment)
+    return payment_out(payment)
