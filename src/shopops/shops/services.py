@@ -143,6 +143,19 @@ def _lock_shop(shop_id: int) -> Shop:
     return shop
 
 
+def _lock_shop_as(actor: Any, shop_id: int, perm: str) -> Shop:
+    """Lock the shop, then re-check the actor's permission against committed data.
+
+    The first check (before the lock) turns strangers away cheaply; the second closes the window in
+    which a concurrent change (someone demoting this actor) committed while we waited for the lock.
+    """
+    _require_shop_perm(actor, shop_id, perm)
+    shop = _lock_shop(shop_id)
+    selectors.forget_permissions(actor)
+    _require_shop_perm(actor, shop_id, perm)
+    return shop
+
+
 def _ensure_writable(shop: Shop, actor: Any) -> None:
     """A suspended shop is frozen for its own staff; platform staff may still repair it."""
     if shop.status == ShopStatus.SUSPENDED and not selectors.is_platform_admin(actor):
@@ -379,8 +392,7 @@ def update_shop_profile(
     request: HttpRequest | None = None,
 ) -> Shop:
     """Change the fields given (None leaves a field as it is). Needs shop.manage."""
-    _require_shop_perm(actor, shop_id, "shop.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "shop.manage")
     _ensure_writable(shop, actor)
     before = _profile_snapshot(shop)
     if name is not None:
@@ -447,8 +459,7 @@ def update_settlement(
 
     The account number is stored encrypted and only ever shown or audited masked (6222********1234).
     """
-    _require_shop_perm(actor, shop_id, "shop.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "shop.manage")
     _ensure_writable(shop, actor)
     number = re.sub(r"[\s-]", "", account_number or "")
     if not ACCOUNT_NUMBER_RE.match(number):
@@ -583,8 +594,7 @@ def invite_staff(
     same person is revoked. Email invitations are sent by a Celery task after commit; the inviter
     also gets the link (to share over a chat app, the usual route for phone invitations).
     """
-    _require_shop_perm(actor, shop_id, "staff.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "staff.manage")
     _ensure_writable(shop, actor)
     email = _clean_email(email, field="email")
     phone = _clean_phone(phone, field="phone") if (phone or "").strip() else ""
@@ -747,8 +757,7 @@ def assign_roles(
     Only shop-scoped roles; no granting beyond one's own permissions; a shop always keeps at least
     one active shop_owner. To take every role away, disable the member instead.
     """
-    _require_shop_perm(actor, shop_id, "staff.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "staff.manage")
     _ensure_writable(shop, actor)
     membership = _lock_member(shop_id, membership_id)
     roles = _roles_for(role_codes, scope=RoleScope.SHOP)
@@ -791,8 +800,7 @@ def disable_member(
     request: HttpRequest | None = None,
 ) -> Membership:
     """Cut a member's access to the shop at once (allowed even while the shop is suspended)."""
-    _require_shop_perm(actor, shop_id, "staff.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "staff.manage")
     membership = _lock_member(shop_id, membership_id)
     if membership.status == MembershipStatus.DISABLED:
         raise IllegalTransition(status=membership.status, action="disable")
@@ -830,8 +838,7 @@ def enable_member(
     request: HttpRequest | None = None,
 ) -> Membership:
     """Restore a disabled member with the roles they had. Needs staff.manage; not while suspended."""
-    _require_shop_perm(actor, shop_id, "staff.manage")
-    shop = _lock_shop(shop_id)
+    shop = _lock_shop_as(actor, shop_id, "staff.manage")
     _ensure_writable(shop, actor)
     membership = _lock_member(shop_id, membership_id)
     if membership.status == MembershipStatus.ACTIVE:
