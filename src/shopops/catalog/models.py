@@ -375,3 +375,66 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} #{self.position}"
+
+
+class ProductFacet(models.Model):
+    """Denormalised (product, attribute value) pairs the search facets count and filter on.
+
+    A product's facet values are its descriptive choice values plus the option values of its active
+    SKUs (so a dress offered in 红色 and 黑色 counts under both colours). Kept by services whenever a
+    product, its SKUs or its attributes change; one indexed join instead of two unions per query.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="facets")
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="+")
+    value = models.ForeignKey(AttributeValue, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "value"], name="catalog_facet_once")]
+        indexes = [models.Index(fields=["value", "product"], name="catalog_facet_value_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.value_id}"
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all_or_nothing", _("全部校验通过才导入")
+    APPLY_VALID = "apply_valid", _("仅导入有效行")
+
+
+class ImportStatus(models.TextChoices):
+    APPLIED = "applied", _("已导入")
+    PARTIAL = "partial", _("部分导入")
+    REJECTED = "rejected", _("已拒绝（有错误行）")
+    FAILED = "failed", _("文件无法读取")
+
+
+class ImportJob(models.Model):
+    """One bulk import of products and SKUs, kept with its per-row error report."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="catalog_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_format = models.CharField(_("格式"), max_length=8)
+    mode = models.CharField(_("模式"), max_length=20, choices=ImportMode.choices)
+    status = models.CharField(_("结果"), max_length=10, choices=ImportStatus.choices)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    valid_rows = models.PositiveIntegerField(_("有效行数"), default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    skus_created = models.PositiveIntegerField(default=0)
+    skus_updated = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "price", "code": "invalid_price", "message": "..."}], capped in services.
+    errors = models.JSONField(default=list, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商品导入")
+        verbose_name_plural = _("商品导入")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"

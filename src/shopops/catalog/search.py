@@ -1,0 +1,358 @@
+"""Shopper search and browsing: Chinese full-text (jieba tokens in a PostgreSQL tsvector with a GIN
+index; substring matching on SQLite), filters, disjunctive facet counts, sorting and pagination.
+
+Facets are disjunctive, as shoppers expect: the counts of one facet (say brand) are computed with
+every filter applied except that facet's own, so picking 华为 still shows how many 小米 there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+
+from shopops.catalog.models import (
+    Attribute,
+    AttributeValue,
+    Brand,
+    Category,
+    Product,
+    ProductFacet,
+    ProductImage,
+    ProductStatus,
+)
+from shopops.catalog.text import QueryTerm, query_terms, tsquery_source
+
+SORTS = ("relevance", "price_asc", "price_desc", "sales", "newest")
+MAX_PAGE_SIZE = 60
+# Price facet buckets in yuan: [low, high) with None for open-ended.
+PRICE_BUCKETS: list[tuple[Decimal, Decimal | None]] = [
+    (Decimal(0), Decimal(50)),
+    (Decimal(50), Decimal(100)),
+    (Decimal(100), Decimal(200)),
+    (Decimal(200), Decimal(500)),
+    (Decimal(500), Decimal(1000)),
+    (Decimal(1000), Decimal(3000)),
+    (Decimal(3000), Decimal(8000)),
+    (Decimal(8000), None),
+]
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    category: Category | None = None
+    brand_ids: list[int] = field(default_factory=list)
+    value_ids: list[int] = field(default_factory=list)
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    shop_id: int | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 20
+    with_facets: bool = True
+
+    def cache_key_params(self) -> dict[str, Any]:
+        return {
+            "q": self.q.strip(),
+            "c": self.category.id if self.category else None,
+            "b": sorted(set(self.brand_ids)),
+            "v": sorted(set(self.value_ids)),
+            "pmin": str(self.price_min) if self.price_min is not None else None,
+            "pmax": str(self.price_max) if self.price_max is not None else None,
+            "s": self.shop_id,
+            "o": self.sort,
+            "p": self.page,
+            "n": self.page_size,
+            "f": self.with_facets,
+        }
+
+
+@dataclass
+class _Filters:
+    """The filter parts, kept apart so each facet can leave its own out."""
+
+    base: QuerySet[Product]
+    category: Q | None
+    brand: Q | None
+    values_by_attribute: dict[int, Q]
+    price: Q | None
+
+    def apply(self, *, skip: str = "", skip_attribute: int | None = None) -> QuerySet[Product]:
+        qs = self.base
+        if self.category is not None and skip != "category":
+            qs = qs.filter(self.category)
+        if self.brand is not None and skip != "brand":
+            qs = qs.filter(self.brand)
+        for attribute_id, condition in self.values_by_attribute.items():
+            if attribute_id != skip_attribute:
+                qs = qs.filter(condition)
+        if self.price is not None and skip != "price":
+            qs = qs.filter(self.price)
+        return qs
+
+
+def _text_condition(qs: QuerySet[Product], terms: list[QueryTerm], *, any_term: bool) -> QuerySet[Product]:
+    if connection.vendor == "postgresql":
+        source = tsquery_source(terms, any_term=any_term)
+        return qs.extra(  # the tsquery source is bound as a parameter, never interpolated
+            where=["catalog_product.search_vector @@ to_tsquery('simple', %s)"], params=[source]
+        ).annotate(
+            rank=RawSQL("ts_rank_cd(catalog_product.search_vector, to_tsquery('simple', %s), 1)", [source])
+        )
+    combined = Q()
+    for term in terms:
+        word = Q(search_document__icontains=term.word)
+        if term.parts:
+            parts = Q()
+            for part in term.parts:
+                parts &= Q(search_document__icontains=part)
+            word |= parts
+        combined = (combined | word) if any_term else (combined & word)
+    return qs.filter(combined)
+
+
+def public_products() -> QuerySet[Product]:
+    return Product.objects.filter(status=ProductStatus.ON_SALE, shop__status="active")
+
+
+def _filters(params: SearchParams, base: QuerySet[Product]) -> _Filters:
+    by_attribute: dict[int, list[int]] = {}
+    if params.value_ids:
+        for value_id, attribute_id in AttributeValue.objects.filter(id__in=params.value_ids).values_list(
+            "id", "attribute_id"
+        ):
+            by_attribute.setdefault(attribute_id, []).append(value_id)
+    price = Q()
+    if params.price_min is not None:
+        price &= Q(min_price__gte=params.price_min)
+    if params.price_max is not None:
+        price &= Q(min_price__lte=params.price_max)
+    return _Filters(
+        base=base,
+        category=Q(category__path__startswith=params.category.path) if params.category else None,
+        brand=Q(brand_id__in=params.brand_ids) if params.brand_ids else None,
+        values_by_attribute={
+            attribute_id: Q(id__in=ProductFacet.objects.filter(value_id__in=ids).values("product_id"))
+            for attribute_id, ids in by_attribute.items()
+        },
+        price=price if (params.price_min is not None or params.price_max is not None) else None,
+    )
+
+
+def _ordered(qs: QuerySet[Product], sort: str, has_text: bool) -> QuerySet[Product]:
+    if sort == "price_asc":
+        return qs.order_by("min_price", "-sales_count", "-id")
+    if sort == "price_desc":
+        return qs.order_by("-min_price", "-sales_count", "-id")
+    if sort == "sales":
+        return qs.order_by("-sales_count", "-id")
+    if sort == "newest":
+        return qs.order_by("-published_at", "-id")
+    if has_text and connection.vendor == "postgresql":
+        return qs.order_by("-rank", "-sales_count", "-id")
+    return qs.order_by("-sales_count", "-id")
+
+
+def search(params: SearchParams) -> dict[str, Any]:
+    """One page of on-sale products with total count and facets (plain data, cacheable as is)."""
+    base = public_products()
+    if params.shop_id:
+        base = base.filter(shop_id=params.shop_id)
+    terms = query_terms(params.q) if params.q.strip() else []
+    relaxed = False
+    if terms:
+        text_base = _text_condition(base, terms, any_term=False)
+        if len(terms) > 1 and not text_base.exists():
+            # Nothing has every word: show what matches any of them, best first, and say so.
+            text_base = _text_condition(base, terms, any_term=True)
+            relaxed = True
+        base = text_base
+    filters = _filters(params, base)
+    matching = filters.apply()
+    count = matching.count()
+    page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
+    page = max(1, params.page)
+    offset = (page - 1) * page_size
+    rows = list(
+        _ordered(matching, params.sort if params.sort in SORTS else "relevance", bool(terms))
+        .select_related("shop", "brand")
+        .annotate(thumb=Subquery(_first_thumbnail()))[offset : offset + page_size]
+    )
+    result: dict[str, Any] = {
+        "items": [product_card(p) for p in rows],
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": (count + page_size - 1) // page_size,
+        "query": params.q.strip(),
+        "terms": [t.word for t in terms],
+        "relaxed": relaxed,
+        "sort": params.sort,
+    }
+    if params.with_facets:
+        result["facets"] = facets(filters, params)
+    return result
+
+
+def _first_thumbnail() -> QuerySet[ProductImage]:
+    return (
+        ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id").values("thumbnail")[:1]
+    )
+
+
+def media_url(name: str | None) -> str:
+    if not name:
+        return ""
+    from django.core.files.storage import default_storage
+
+    return default_storage.url(name)
+
+
+def product_card(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "title": product.title,
+        "subtitle": product.subtitle,
+        "url": f"/p/{product.id}/",
+        "shop": {"id": product.shop_id, "name": product.shop.name},
+        "brand": product.brand.name if product.brand_id else "",
+        "category_id": product.category_id,
+        "min_price": str(product.min_price) if product.min_price is not None else None,
+        "max_price": str(product.max_price) if product.max_price is not None else None,
+        "thumbnail": media_url(getattr(product, "thumb", None)),
+        "rating_avg": str(product.rating_avg),
+        "rating_count": product.rating_count,
+        "sales_count": product.sales_count,
+    }
+
+
+def facets(filters: _Filters, params: SearchParams) -> dict[str, Any]:
+    return {
+        "categories": _category_facet(filters.apply(skip="category"), params.category),
+        "brands": _brand_facet(filters.apply(skip="brand"), set(params.brand_ids)),
+        "attributes": _attribute_facets(filters, set(params.value_ids)),
+        "price_ranges": _price_facet(filters.apply(skip="price"), params),
+    }
+
+
+def _category_facet(qs: QuerySet[Product], selected: Category | None) -> list[dict[str, Any]]:
+    """Counts per category, rolled up to every ancestor, so the tree can show 服装 (120) > 女装 (80)."""
+    per_leaf = dict(qs.order_by().values_list("category__path").annotate(n=Count("id")))
+    steplen = Category.steplen
+    totals: dict[str, int] = {}
+    for path, n in per_leaf.items():
+        for end in range(steplen, len(path) + 1, steplen):
+            totals[path[:end]] = totals.get(path[:end], 0) + n
+    nodes = Category.objects.filter(path__in=totals.keys(), is_active=True).order_by("path")
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "name_en": c.name_en,
+            "slug": c.slug,
+            "depth": c.depth,
+            "parent_path": c.path[:-steplen],
+            "path": c.path,
+            "count": totals[c.path],
+            "selected": bool(selected and selected.id == c.id),
+        }
+        for c in nodes
+    ]
+
+
+def _brand_facet(qs: QuerySet[Product], selected: set[int]) -> list[dict[str, Any]]:
+    counts = dict(
+        qs.exclude(brand_id=None).order_by().values_list("brand_id").annotate(n=Count("id")).order_by()
+    )
+    brands = Brand.objects.filter(id__in=counts.keys() | selected)
+    result = [
+        {
+            "id": b.id,
+            "name": b.name,
+            "name_en": b.name_en,
+            "count": counts.get(b.id, 0),
+            "selected": b.id in selected,
+        }
+        for b in brands
+    ]
+    return sorted(result, key=lambda b: (-b["count"], b["name"]))
+
+
+def _value_counts(qs: QuerySet[Product]) -> dict[int, int]:
+    return dict(
+        ProductFacet.objects.filter(product__in=qs.order_by().values("id"))
+        .values_list("value_id")
+        .annotate(n=Count("product_id"))
+        .order_by()
+    )
+
+
+def _attribute_facets(filters: _Filters, selected: set[int]) -> list[dict[str, Any]]:
+    counts = _value_counts(filters.apply())
+    # An attribute with a selection counts its own values without its own filter (disjunctive).
+    for attribute_id in filters.values_by_attribute:
+        own = _value_counts(filters.apply(skip_attribute=attribute_id))
+        own_value_ids = set(
+            AttributeValue.objects.filter(attribute_id=attribute_id).values_list("id", flat=True)
+        )
+        for value_id in own_value_ids:
+            counts.pop(value_id, None)
+            if value_id in own:
+                counts[value_id] = own[value_id]
+    if not counts and not selected:
+        return []
+    values = (
+        AttributeValue.objects.filter(id__in=counts.keys() | selected, attribute__is_filterable=True)
+        .select_related("attribute")
+        .order_by("attribute__position", "attribute_id", "position", "id")
+    )
+    grouped: dict[int, dict[str, Any]] = {}
+    for value in values:
+        attribute: Attribute = value.attribute
+        entry = grouped.setdefault(
+            attribute.id,
+            {
+                "id": attribute.id,
+                "code": attribute.code,
+                "name": attribute.name,
+                "name_en": attribute.name_en,
+                "values": [],
+            },
+        )
+        entry["values"].append(
+            {
+                "id": value.id,
+                "value": value.value,
+                "value_en": value.value_en,
+                "swatch": value.swatch,
+                "count": counts.get(value.id, 0),
+                "selected": value.id in selected,
+            }
+        )
+    return list(grouped.values())
+
+
+def _price_facet(qs: QuerySet[Product], params: SearchParams) -> list[dict[str, Any]]:
+    aggregates = {}
+    for index, (low, high) in enumerate(PRICE_BUCKETS):
+        condition = Q(min_price__gte=low) & (Q(min_price__lt=high) if high is not None else Q())
+        aggregates[f"b{index}"] = Count("id", filter=condition)
+    totals = qs.order_by().aggregate(**aggregates)
+    result = []
+    for index, (low, high) in enumerate(PRICE_BUCKETS):
+        n = totals[f"b{index}"]
+        if n:
+            result.append(
+                {
+                    "min": str(low),
+                    "max": str(high) if high is not None else None,
+                    "count": n,
+                    "selected": params.price_min == low and params.price_max == high,
+                }
+            )
+    return result
