@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -43,16 +44,16 @@ def _own_address(user, address_id: int) -> Address:
         raise Http404("address") from exc
 
 
-def _security_level(user) -> tuple[int, list[str]]:
-    """A simple 0-100 score shown on the overview, with what would raise it."""
+def _security_level(user) -> tuple[int, list[tuple[str, str]]]:
+    """A simple 0-100 score shown on the overview, with what would raise it (label, page)."""
     checks = [
-        (bool(user.phone_verified_at), _("绑定并验证手机号")),
-        (bool(user.email and user.email_verified_at), _("验证邮箱")),
-        (bool(user.real_name_verified_at), _("完成实名认证")),
-        (user.has_usable_password(), _("设置登录密码")),
+        (bool(user.phone_verified_at), _("绑定并验证手机号"), reverse("storefront:security") + "#bind-phone"),
+        (bool(user.email and user.email_verified_at), _("验证邮箱"), reverse("storefront:profile")),
+        (bool(user.real_name_verified_at), _("完成实名认证"), reverse("storefront:real_name")),
+        (user.has_usable_password(), _("设置登录密码"), reverse("storefront:password_reset")),
     ]
-    score = 100 * sum(ok for ok, _label in checks) // len(checks)
-    return score, [label for ok, label in checks if not ok]
+    score = 100 * sum(ok for ok, _label, _url in checks) // len(checks)
+    return score, [(label, url) for ok, label, url in checks if not ok]
 
 
 def _account_context(request: HttpRequest, section: str, **extra: Any) -> dict[str, Any]:

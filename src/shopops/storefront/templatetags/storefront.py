@@ -116,3 +116,18 @@ def described(bound_field: BoundField) -> SafeString:
 def add_class(bound_field: BoundField, css: str) -> SafeString:
     existing = bound_field.field.widget.attrs.get("class", "")
     return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def region_line(address: object) -> str:
+    """ "北京市 北京市 朝阳区" -> "北京市 朝阳区": municipalities repeat their name as the city."""
+    parts: list[str] = []
+    for name in (
+        getattr(address, "province", ""),
+        getattr(address, "city", ""),
+        getattr(address, "district", ""),
+        getattr(address, "street", ""),
+    ):
+        if name and (not parts or parts[-1] != name):
+            parts.append(name)
+    return " ".join(parts)

@@ -56,11 +56,22 @@
     button._smsTimer = setInterval(tick, 1000);
   }
 
+  // Registration shows steps: once a code is on its way, "verify phone" is done.
+  function markCodeSent(button) {
+    var panel = button && button.closest(".tab-panel");
+    var steps = panel && panel.querySelectorAll(".steps li");
+    if (!steps || steps.length < 2) return;
+    steps[0].classList.add("done");
+    steps[0].removeAttribute("aria-current");
+    steps[1].setAttribute("aria-current", "step");
+  }
+
   function initSmsButtons(root) {
     root.querySelectorAll("[data-sms-button][data-sms-wait]").forEach(function (button) {
       if (button.dataset.ready) return;
       button.dataset.ready = "1";
       startCountdown(button, button.dataset.smsWait);
+      markCodeSent(button);
     });
   }
 
@@ -68,6 +79,7 @@
   document.addEventListener("sms-countdown", function (event) {
     var button = event.target.closest ? event.target.closest("[data-sms-button]") : null;
     startCountdown(button, event.detail && event.detail.seconds);
+    markCodeSent(button);
   });
 
   // Show the reason when the server refuses (bad phone 422, cooldown 429): htmx ignores 4xx by default.
