@@ -47,7 +47,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -135,13 +135,16 @@ class CreatedPayment(NamedTuple):
     action: PaymentAction
 
 
+MAX_AMOUNT = Decimal("999999999999.99")  # what MoneyField (14 digits, 2 places) can hold
+
+
 def _clean_amount(value: Any) -> Decimal:
     try:
         amount = to_money(value)
-    except MoneyError as exc:
-        raise InvalidAmount(amount=str(value)) from exc
-    if amount <= ZERO:
-        raise InvalidAmount(amount=str(amount))
+    except (MoneyError, InvalidOperation) as exc:  # InvalidOperation: too many digits to quantise
+        raise InvalidAmount(amount=str(value)[:40]) from exc
+    if amount <= ZERO or amount > MAX_AMOUNT:
+        raise InvalidAmount(amount=str(amount)[:40])
     return amount
 
 
