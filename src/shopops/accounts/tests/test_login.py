@@ -1,6 +1,6 @@
 import pytest
-from django.test import Client, RequestFactory
 from django.contrib.sessions.backends.cache import SessionStore
+from django.test import Client, RequestFactory
 
 from shopops.accounts import services
 from shopops.accounts.errors import InvalidCredentials, LoginLocked

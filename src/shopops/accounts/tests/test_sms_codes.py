@@ -8,6 +8,7 @@ from shopops.accounts.errors import SmsCodeInvalid, SmsCooldown, SmsDailyCapReac
 from shopops.accounts.models import SmsCode, phone_digest
 from shopops.accounts.sms import SmsProvider, last_sms_code, sms_outbox
 from shopops.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory, next_phone
+from shopops.core.errors import NotAuthenticated
 
 pytestmark = pytest.mark.django_db
 
@@ -91,11 +92,10 @@ def test_wrong_attempt_survives_the_failed_request_inside_an_outer_transaction()
 
     phone = next_phone()
     services.send_sms_code(phone=phone, purpose="register")
-    with transaction.atomic():
-        with pytest.raises(SmsCodeInvalid):
-            services.register_user(
-                phone=phone, sms_code=wrong_code(last_sms_code(phone)), password=DEFAULT_PASSWORD
-            )
+    with transaction.atomic(), pytest.raises(SmsCodeInvalid):
+        services.register_user(
+            phone=phone, sms_code=wrong_code(last_sms_code(phone)), password=DEFAULT_PASSWORD
+        )
     assert SmsCode.objects.get(phone_digest=phone_digest(phone)).wrong_attempts == 1
 
 
@@ -183,7 +183,7 @@ def test_deactivated_account_gets_no_login_code(api):
 
 
 def test_bind_phone_code_needs_sign_in(api):
-    with pytest.raises(Exception):  # noqa: B017 - the service refuses anonymous callers
+    with pytest.raises(NotAuthenticated):
         services.send_sms_code(phone=next_phone(), purpose="bind_phone")
     response = api.post("/sms/send", {"phone": next_phone(), "purpose": "bind_phone"})
     assert response.status_code == 422  # not offered on the public endpoint

@@ -1,0 +1,118 @@
+"""Races that real traffic produces: real threads, real PostgreSQL transactions."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from shopops.accounts import services, tokens
+from shopops.accounts.errors import IdentifierTaken, SmsCodeInvalid
+from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, SmsCode, User, phone_digest
+from shopops.accounts.sms import last_sms_code
+from shopops.accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory, next_phone
+from shopops.core.errors import DomainError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(count, work):
+    """Start `count` calls of work(i) at the same moment; return their results or exceptions."""
+    barrier = threading.Barrier(count)
+
+    def call(i):
+        barrier.wait()
+        try:
+            return work(i)
+        except Exception as exc:  # collected, asserted by the test
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def test_two_registrations_with_the_same_phone_exactly_one_succeeds():
+    phone = next_phone()
+    services.send_sms_code(phone=phone, purpose="register")
+    code = last_sms_code(phone)
+    results = run_together(
+        2,
+        lambda i: services.register_user(
+            phone=phone, sms_code=code, password=DEFAULT_PASSWORD, username=f"racer_{i}"
+        ),
+    )
+    winners = [r for r in results if isinstance(r, User)]
+    losers = [r for r in results if not isinstance(r, User)]
+    assert len(winners) == 1
+    assert len(losers) == 1 and isinstance(losers[0], SmsCodeInvalid | IdentifierTaken)
+    assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
+
+
+def test_two_registrations_with_the_same_email_exactly_one_succeeds():
+    results = run_together(
+        4, lambda i: services.register_user(email="same@example.com", password=DEFAULT_PASSWORD)
+    )
+    assert sum(isinstance(r, User) for r in results) == 1
+    assert all(isinstance(r, IdentifierTaken) for r in results if not isinstance(r, User))
+    assert User.objects.filter(email="same@example.com").count() == 1
+
+
+def test_parallel_wrong_guesses_never_exceed_the_try_limit():
+    phone = next_phone()
+    services.send_sms_code(phone=phone, purpose="register")
+    right = last_sms_code(phone)
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    results = run_together(
+        8, lambda i: services.register_user(phone=phone, sms_code=wrong, password=DEFAULT_PASSWORD)
+    )
+    assert all(isinstance(r, SmsCodeInvalid) for r in results)
+    assert SmsCode.objects.get(phone_digest=phone_digest(phone)).wrong_attempts == 5
+    with pytest.raises(SmsCodeInvalid) as exc:
+        services.register_user(phone=phone, sms_code=right, password=DEFAULT_PASSWORD)
+    assert exc.value.code == "sms_code_exhausted"
+
+
+def test_address_cap_holds_under_parallel_creates():
+    user = UserFactory()
+    for _ in range(MAX_ADDRESSES_PER_USER - 1):
+        AddressFactory(user=user)
+    results = run_together(5, lambda i: AddressFactory(user=user))
+    assert sum(isinstance(r, Address) for r in results) == 1
+    assert Address.objects.filter(user=user).count() == MAX_ADDRESSES_PER_USER
+
+
+def test_parallel_default_switches_leave_exactly_one_default():
+    user = UserFactory()
+    addresses = [AddressFactory(user=user) for _ in range(6)]
+    results = run_together(6, lambda i: services.set_default_address(user=user, address_id=addresses[i].id))
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+def test_parallel_first_addresses_produce_one_default():
+    user = UserFactory()
+    run_together(4, lambda i: AddressFactory(user=user))
+    assert Address.objects.filter(user=user).count() == 4
+    assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+def test_one_refresh_token_rotates_at_most_once():
+    user = UserFactory()
+    pair = tokens.issue_tokens(user)
+    results = run_together(4, lambda i: tokens.rotate_refresh_token(pair.refresh))
+    assert sum(isinstance(r, tokens.TokenPair) for r in results) <= 1
+    assert all(isinstance(r, tokens.TokenPair | DomainError) for r in results)
+
+
+def test_one_id_number_cannot_verify_two_accounts_at_once():
+    from shopops.accounts.tests.factories import make_id_number
+
+    number = make_id_number(sequence="357")
+    users = [UserFactory() for _ in range(3)]
+    results = run_together(
+        3, lambda i: services.submit_real_name(user=users[i], name="周八", id_number=number)
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(getattr(r, "code", None) == "id_number_in_use" for r in results if isinstance(r, Exception))
