@@ -115,11 +115,7 @@ class ShopAdminForm(ServiceForm):
         data = super().clean()
         if self.errors or self.instance.pk is None:
             return data
-        profile = {
-            name: data[name]
-            for name in self.Meta.fields
-            if name in self.changed_data and not name.startswith("settlement_")
-        }
+        profile = {name: data[name] for name in services.PROFILE_FIELDS if name in self.changed_data}
         settlement_changed = bool(
             {"settlement_account_name", "settlement_bank", "new_settlement_account_number"}
             & set(self.changed_data)
