@@ -88,6 +88,13 @@ class SkuQuantity:
 
 
 @dataclass(frozen=True)
+class ReserveLine:
+    sku_id: int
+    quantity: int
+    warehouse_id: int | None = None  # None: chosen automatically
+
+
+@dataclass(frozen=True)
 class CountLine:
     sku_id: int
     counted: int
@@ -503,26 +510,37 @@ def reserve(
 def reserve_order(
     *,
     order_ref: str,
-    lines: Sequence[SkuQuantity],
+    lines: Sequence[SkuQuantity | ReserveLine],
     expires_at: datetime | None = None,
+    shop_id: int | None = None,
     actor: Any = None,
 ) -> list[Reservation]:
-    """Reserve every line of an order, all or nothing (one line short: nothing is held)."""
+    """Reserve every line of an order, all or nothing (one line short: nothing is held).
+
+    With `shop_id`, every SKU must belong to that shop (the API passes it; an order spans one shop).
+    """
     _check_lines(lines)
+    if shop_id is not None:
+        _require_shop_skus(shop_id, [line.sku_id for line in lines])
     return [
         reserve(
             sku_id=line.sku_id,
             quantity=line.quantity,
             order_ref=order_ref,
             expires_at=expires_at,
+            warehouse_id=getattr(line, "warehouse_id", None),
             actor=actor,
         )
         for line in sorted(lines, key=lambda line: line.sku_id)
     ]
 
 
-def _locked_reservations(order_ref: str, sku_id: int | None = None) -> list[Reservation]:
+def _locked_reservations(
+    order_ref: str, sku_id: int | None = None, shop_id: int | None = None
+) -> list[Reservation]:
     qs = Reservation.objects.select_for_update().filter(order_ref=order_ref)
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
     if sku_id is not None:
         qs = qs.filter(sku_id=sku_id)
     found = list(qs.order_by("sku_id"))
@@ -604,8 +622,9 @@ def commit_reservation(*, order_ref: str, sku_id: int, actor: Any = None) -> Res
 
 
 @transaction.atomic
-def commit_order(*, order_ref: str, actor: Any = None) -> list[Reservation]:
-    return [_commit(r, actor) for r in _locked_reservations(order_ref)]
+def commit_order(*, order_ref: str, shop_id: int | None = None, actor: Any = None) -> list[Reservation]:
+    """Commit every reservation of an order (of `shop_id` only, when given)."""
+    return [_commit(r, actor) for r in _locked_reservations(order_ref, shop_id=shop_id)]
 
 
 @transaction.atomic
@@ -620,11 +639,12 @@ def release_reservation(
 
 @transaction.atomic
 def release_order(
-    *, order_ref: str, reason: str = ReleaseReason.CANCELLED, actor: Any = None
+    *, order_ref: str, reason: str = ReleaseReason.CANCELLED, shop_id: int | None = None, actor: Any = None
 ) -> list[Reservation]:
+    """Release every reservation of an order (of `shop_id` only, when given)."""
     if reason not in ReleaseReason.values:
         raise InvalidInput(code="invalid_reason", reason=reason, allowed=list(ReleaseReason.values))
-    return [_release(r, reason, actor) for r in _locked_reservations(order_ref)]
+    return [_release(r, reason, actor) for r in _locked_reservations(order_ref, shop_id=shop_id)]
 
 
 def release_expired_reservations(*, now: datetime | None = None, batch_size: int = 200) -> int:
