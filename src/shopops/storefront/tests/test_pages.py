@@ -94,3 +94,19 @@ def test_region_lookup_matches_the_vendored_gb2260_data():
     assert regions.resolve("浙江省", "杭州市", "朝阳区") is None
     assert "浙江省" in regions.provinces()
     assert "杭州市" in regions.cities("浙江省")
+
+
+def test_language_switch_turns_the_shop_into_english(client: Client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert response.status_code == 302
+    body = client.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in body
+    assert "Welcome back" in body
+    assert 'data-sms-wait-label="Resend in %s s"' in body
+    home = client.get("/").content.decode()
+    assert "Great finds" in home
+
+
+def test_sms_countdown_label_keeps_its_placeholder_in_chinese(client: Client):
+    body = client.get("/accounts/login/").content.decode()
+    assert 'data-sms-wait-label="%s 秒后重发"' in body
