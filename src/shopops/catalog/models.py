@@ -12,6 +12,7 @@ Ownership (decided here, documented in docs/architecture.md by the lead):
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,14 @@ from treebeard.mp_tree import MP_Node
 from shopops.core.money import MoneyField
 
 MAX_CATEGORY_DEPTH = 3
+
+
+class TsVectorField(SearchVectorField):
+    """A tsvector on PostgreSQL (GIN-indexed, see migration 0001); plain text elsewhere, where it
+    stays empty and search falls back to substring matching on `search_document`."""
+
+    def db_type(self, connection):
+        return "tsvector" if connection.vendor == "postgresql" else "text"
 
 
 class Category(MP_Node):
@@ -216,8 +225,9 @@ class Product(models.Model):
     rating_count = models.PositiveIntegerField(_("评价数"), default=0)
     sales_count = models.PositiveIntegerField(_("销量"), default=0)
     # jieba tokens of title, subtitle, brand, category path and attribute values, space separated;
-    # the PostgreSQL tsvector column `search_vector` (added by migration, see 0001) is built from it.
+    # the PostgreSQL tsvector `search_vector` is built from it (catalog.indexing), weights A-D.
     search_document = models.TextField(blank=True, editable=False)
+    search_vector = TsVectorField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 
 from shopops.catalog.models import (
     Attribute,
@@ -98,11 +98,11 @@ class _Filters:
 
 def _text_condition(qs: QuerySet[Product], terms: list[QueryTerm], *, any_term: bool) -> QuerySet[Product]:
     if connection.vendor == "postgresql":
-        source = tsquery_source(terms, any_term=any_term)
-        return qs.extra(  # the tsquery source is bound as a parameter, never interpolated
-            where=["catalog_product.search_vector @@ to_tsquery('simple', %s)"], params=[source]
-        ).annotate(
-            rank=RawSQL("ts_rank_cd(catalog_product.search_vector, to_tsquery('simple', %s), 1)", [source])
+        # search_type="raw": our own to_tsquery source built from \w+ tokens (see text.tsquery_source),
+        # bound as a parameter. Cover-density rank, normalised by document length (1).
+        query = SearchQuery(tsquery_source(terms, any_term=any_term), search_type="raw", config="simple")
+        return qs.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(1))
         )
     combined = Q()
     for term in terms:

@@ -120,7 +120,7 @@ def dress_skus(prefix: str, *, colors=("红色", "黑色"), sizes=("M",), price:
         {
             "code": f"{prefix}-{c}-{s}",
             "price": price,
-            "market_price": "299.00",
+            "market_price": str(max(Decimal(price) + 100, Decimal("299.00"))),
             "options": {"color": c, "size": s},
         }
         for c in colors
