@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/service/", include("shopops.service.console_urls")),
     path("console/", include("shopops.console.urls")),
     path("pay/", include("shopops.payments.urls")),
+    path("shops/", include("shopops.shops.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shopops.storefront.urls")),
