@@ -6,3 +6,6 @@ class CartConfig(AppConfig):
     name = "shopops.cart"
     label = "cart"
     verbose_name = _("购物车与结算")
+
+    def ready(self) -> None:
+        from shopops.cart import signals  # noqa: F401 - connects the login merge
