@@ -118,6 +118,13 @@ class UserAdmin(PhoneSearchMixin, BaseUserAdmin, ModelAdmin):
     )
     actions = ["log_out_everywhere", "unlock_logins", "deactivate"]
 
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        if change and "email" in form.changed_data:
+            obj.email_verified_at = None  # a new address is unproven until its link is clicked
+        super().save_model(request, obj, form, change)
+        if change and {"is_active", "password"} & set(form.changed_data) and not obj.is_active:
+            tokens.revoke_all_tokens(obj)
+
     @display(description=_("手机号"))
     def phone_display(self, obj: User) -> str:
         return obj.masked_phone or "-"

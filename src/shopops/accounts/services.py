@@ -26,6 +26,7 @@ Login (web session and API)
     login_with_sms(request, phone, code) -> User    Session login with a "login" SMS code.
     authenticate_with_password(*, request, identifier, password) -> User   Same checks, no session
     authenticate_with_sms(*, request, phone, code) -> User                 (the token API uses these).
+    issue_api_tokens(*, request, user) -> TokenPair                         Records the login, new JWT pair.
     logout(request) -> None
 
 Passwords
@@ -51,6 +52,14 @@ Real-name verification (实名认证)
     reveal_real_name(*, viewer, verification, request=None, reason="") -> RevealedRealName
         Plaintext for holders of the platform permission "pii.realname"; every call is audited
         (action "pii.realname.view"). PermissionDenied (403) otherwise.
+    Reads (masked summaries, addresses, snapshots for orders) are in selectors.py.
+
+Links and emails
+    Emails go out through Celery tasks queued with transaction.on_commit (tests: wrap the call in
+    pytest-django's django_capture_on_commit_callbacks(execute=True) to see them in mail.outbox).
+    Link targets (storefront pages): emails.VERIFY_EMAIL_PATH "/accounts/verify-email/<token>/",
+    emails.RESET_PASSWORD_PATH "/accounts/reset/<token>/", emails.FORGOT_PASSWORD_PATH
+    "/accounts/password/forgot/" (linked from the password-changed notice).
 
 Addresses (at most MAX_ADDRESSES_PER_USER; exactly one default while any exist)
     create_address(*, user, receiver_name, receiver_phone, province, city, district, detail,
@@ -59,7 +68,10 @@ Addresses (at most MAX_ADDRESSES_PER_USER; exactly one default while any exist)
     delete_address(*, user, address_id) -> None
     set_default_address(*, user, address_id) -> Address
         Another user's address id raises AddressNotFound (404), as if it did not exist.
-    validate_region(*, province, city, district, region_code="") -> None   (the one place to extend)
+    validate_region(*, province, city, district, region_code="") -> RegionMatch
+        The one place that judges a region (accounts/regions.py): checks the names against the
+        vendored GB/T 2260 list (storefront/static/storefront/vendor/regions-cn.json), accepts
+        "广西/南宁/青秀" for "广西壮族自治区/南宁市/青秀区" and fills in the 6-digit region_code.
 """
 
 from __future__ import annotations
@@ -391,15 +403,16 @@ def send_sms_code(
         errors.add("purpose", "不支持的验证码用途 / Unknown code purpose")
     errors.raise_if_any()
     digest = phone_digest(phone)
-    deliver = _sms_should_deliver(purpose=purpose, digest=digest, user=user)
     cooldown = settings.SMS_RESEND_COOLDOWN_SECONDS
     cooldown_key = f"sms:cooldown:{purpose}:{digest}"
     remaining = claim_cooldown(cooldown_key, cooldown)
     if remaining:
         raise SmsCooldown(retry_after=remaining)
     try:
+        # Caps are counted before the "already registered?" answer, so probing which numbers have
+        # accounts costs the prober its daily budget like any other send.
         _count_daily_sms(digest=digest, ip=ip)
-        if deliver:
+        if _sms_should_deliver(purpose=purpose, digest=digest, user=user):
             _issue_sms_code(phone=phone, digest=digest, purpose=purpose, ip=ip)
     except Exception:
         # Nothing went out: let the user try again at once (e.g. after a gateway hiccup).

@@ -29,13 +29,26 @@ def lockout_response(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     if request.path.startswith("/api/"):
         response = error_response(exc.code, exc.message, 429, exc.details)
     else:
-        from django.shortcuts import render
-
-        response = render(
-            request, "storefront/locked.html", {"retry_minutes": lockout_seconds() // 60}, status=429
-        )
+        response = _lockout_page(request)
     response["Retry-After"] = str(lockout_seconds())
     return response
+
+
+def _lockout_page(request: HttpRequest) -> HttpResponse:
+    from django.shortcuts import render
+    from django.template import TemplateDoesNotExist
+
+    minutes = lockout_seconds() // 60
+    try:
+        return render(request, "storefront/locked.html", {"retry_minutes": minutes}, status=429)
+    except TemplateDoesNotExist:
+        # The storefront page is optional; the lockout itself must never turn into a 500.
+        return HttpResponse(
+            f"登录失败次数过多，请 {minutes} 分钟后再试。/ Too many failed sign-ins, "
+            f"try again in {minutes} minutes.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
 
 
 def hit_counter(key: str, timeout: int) -> int:

@@ -139,3 +139,20 @@ def test_admin_can_create_a_user_with_a_validated_password(superuser_client):
         url, {"username": "new_staff", "email": "", "password1": "Str0ng-pass", "password2": "Str0ng-pass"}
     )
     assert ok.status_code == 302
+
+
+def test_changing_email_in_admin_makes_it_unverified(superuser_client):
+    user = UserFactory(verified_email=True)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    data = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": "changed@example.com",
+        "is_active": "on",
+        "date_joined_0": "2024-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = superuser_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.email == "changed@example.com" and user.email_verified_at is None

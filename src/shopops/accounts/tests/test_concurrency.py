@@ -116,3 +116,15 @@ def test_one_id_number_cannot_verify_two_accounts_at_once():
     )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(getattr(r, "code", None) == "id_number_in_use" for r in results if isinstance(r, Exception))
+
+
+def test_parallel_sends_to_one_phone_send_one_code():
+    from shopops.accounts.errors import SmsCooldown
+    from shopops.accounts.sms import sms_outbox
+
+    phone = next_phone()
+    results = run_together(5, lambda i: services.send_sms_code(phone=phone, purpose="register"))
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, SmsCooldown) for r in results if isinstance(r, Exception))
+    assert len(sms_outbox(phone)) == 1
+    assert SmsCode.objects.filter(phone_digest=phone_digest(phone)).count() == 1

@@ -212,3 +212,14 @@ def test_session_writes_without_csrf_token_are_refused(user):
     client.force_login(user)
     response = client.patch("/api/v1/accounts/me", {"display_name": "x"}, content_type="application/json")
     assert response.status_code == 403
+
+
+def test_web_lockout_page_is_429_even_without_a_storefront_template(rf):
+    from shopops.accounts.throttling import lockout_response
+
+    response = lockout_response(rf.post("/accounts/login/"))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
+    api_response = lockout_response(rf.post("/api/v1/accounts/token"))
+    assert api_response.status_code == 429
+    assert api_response["Content-Type"].startswith("application/json")
