@@ -353,3 +353,16 @@ def test_audit_pagination_bounds_are_validated(client, world):
     admin = api_as(client, world.users[PLATFORM_ADMIN])
     assert admin.get("/shops/audit", page_size=1000).status_code == 422
     assert admin.get("/shops/audit", page=0).status_code == 422
+
+
+def test_mobile_clients_with_a_bearer_token_get_the_same_answers(client, world):
+    from shopops.accounts.tokens import issue_tokens
+
+    def call(user, path):
+        token = issue_tokens(user).access
+        return client.get(f"/api/v1{path}", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+
+    client.logout()
+    assert call(world.users[SHOP_OWNER], f"/shops/{world.shop_a.id}/settlement") == 200
+    assert call(world.users[ANALYST], f"/shops/{world.shop_a.id}/settlement") == 403
+    assert call(world.users[ANALYST], f"/shops/{world.shop_b.id}") == 404
