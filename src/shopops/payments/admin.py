@@ -220,6 +220,8 @@ class ReconciliationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "channel" not in self.fields:
+            return  # an existing run: shown read-only
         self.fields["channel"].choices = [("", _("全部渠道"))] + [(c, c) for c in enabled_channels()]
         start, end = selectors.yesterday_range()
         self.fields["period_start"].initial = start

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
@@ -128,7 +128,7 @@ def create_payment(request: HttpRequest, payload: PaymentIn):
         payer_openid=payload.openid,
         client_ip=client_ip(request) or "",
     )
-    return 201, payment_out(created.payment)
+    return Status(201, payment_out(created.payment))
 
 
 # --- platform: reconciliation (declared before /{payment_no} so the paths do not collide) -------------
@@ -204,7 +204,7 @@ def create_reconciliation(request: HttpRequest, payload: ReconcileIn):
         start=payload.start, end=payload.end, channel=payload.channel, actor=request.auth
     )
     run.refresh_from_db()
-    return 201, reconciliation_detail(run)
+    return Status(201, reconciliation_detail(run))
 
 
 @router.get("/reconciliations", response=list[ReconciliationOut], auth=api_auth, summary="Platform: runs")

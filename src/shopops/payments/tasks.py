@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from shopops.core.schedule import register_periodic
 from shopops.payments import selectors, services
-from shopops.payments.errors import GatewayRejected, GatewayUnavailable
+from shopops.payments.errors import GatewayRejected, GatewayUnavailable, UnknownChannel
 from shopops.payments.gateways import notify_url, sandbox
 from shopops.payments.gateways.base import GatewayError
 from shopops.payments.gateways.transport import default_transport
@@ -47,9 +47,12 @@ def _send_sandbox(notification: SandboxNotification) -> tuple[bool, str]:
     headers = sandbox.signed_headers(notification.body)
     notification.headers = headers
     if _sandbox_transport() == "inprocess":
-        outcome = services.handle_notification(
-            channel="sandbox", headers=headers, body=notification.body.encode(), remote_addr="127.0.0.1"
-        )
+        try:
+            outcome = services.handle_notification(
+                channel="sandbox", headers=headers, body=notification.body.encode(), remote_addr="127.0.0.1"
+            )
+        except UnknownChannel:
+            return False, "HTTP 404 unknown_channel"  # what the endpoint answers for a disabled channel
         return outcome.accepted, outcome.response.content.decode()[:255]
     reply = default_transport().request(
         "POST", notify_url("sandbox"), headers=headers, body=notification.body

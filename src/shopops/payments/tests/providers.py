@@ -154,7 +154,9 @@ class FakeAlipay:
             return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_STATUS_ERROR"}
         if biz["out_request_no"] in self.refunds:
             return {"code": "10000", "msg": "Success", "fund_change": "N", "trade_no": trade["trade_no"]}
-        refunded = sum(Decimal(r["amount"]) for r in self.refunds.values() if r["trade"] == biz["out_trade_no"])
+        refunded = sum(
+            Decimal(r["amount"]) for r in self.refunds.values() if r["trade"] == biz["out_trade_no"]
+        )
         if refunded + Decimal(biz["refund_amount"]) > Decimal(trade["total_amount"]):
             return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"}
         self.refunds[biz["out_request_no"]] = {"trade": biz["out_trade_no"], "amount": biz["refund_amount"]}
@@ -170,7 +172,12 @@ class FakeAlipay:
         refund = self.refunds.get(biz["out_request_no"])
         if refund is None:
             return {"code": "10000", "msg": "Success"}
-        return {"code": "10000", "msg": "Success", "refund_status": "REFUND_SUCCESS", "refund_amount": refund["amount"]}
+        return {
+            "code": "10000",
+            "msg": "Success",
+            "refund_status": "REFUND_SUCCESS",
+            "refund_amount": refund["amount"],
+        }
 
     def _alipay_trade_close(self, biz: dict[str, Any]) -> dict[str, Any]:
         trade = self.trades.get(biz["out_trade_no"])
@@ -182,7 +189,9 @@ class FakeAlipay:
         return {"code": "10000", "msg": "Success"}
 
 
-def alipay_gateway(transport: FakeAlipay | None = None, *, public_key_as_base64: bool = True) -> AlipayGateway:
+def alipay_gateway(
+    transport: FakeAlipay | None = None, *, public_key_as_base64: bool = True
+) -> AlipayGateway:
     alipay_key = key_pair("alipay")
     return AlipayGateway(
         AlipayConfig(
@@ -205,7 +214,9 @@ WECHAT_MERCHANT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 GATEWAY = "https://api.mch.weixin.qq.com"
 
 
-def wechat_signed_headers(text: str, *, key: KeyPair | None = None, timestamp: int | None = None) -> dict[str, str]:
+def wechat_signed_headers(
+    text: str, *, key: KeyPair | None = None, timestamp: int | None = None
+) -> dict[str, str]:
     ts, nonce = str(timestamp if timestamp is not None else int(time.time())), secrets.token_hex(16)
     return {
         "Wechatpay-Timestamp": ts,
@@ -216,7 +227,9 @@ def wechat_signed_headers(text: str, *, key: KeyPair | None = None, timestamp: i
     }
 
 
-def encrypt_resource(resource: dict[str, Any], *, apiv3_key: str = WECHAT_APIV3_KEY, kind: str = "transaction") -> dict:
+def encrypt_resource(
+    resource: dict[str, Any], *, apiv3_key: str = WECHAT_APIV3_KEY, kind: str = "transaction"
+) -> dict:
     nonce = secrets.token_hex(6)  # 12 characters, as in WeChat's notifications
     associated_data = kind
     sealed = AESGCM(apiv3_key.encode()).encrypt(
@@ -243,7 +256,12 @@ def wechat_transaction(out_trade_no: str, amount: Decimal | str, **overrides: An
         "bank_type": "CMC",
         "success_time": "2026-01-01T12:00:04+08:00",
         "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
-        "amount": {"total": to_fen(amount), "payer_total": to_fen(amount), "currency": "CNY", "payer_currency": "CNY"},
+        "amount": {
+            "total": to_fen(amount),
+            "payer_total": to_fen(amount),
+            "currency": "CNY",
+            "payer_currency": "CNY",
+        },
         **overrides,
     }
 
@@ -290,12 +308,16 @@ class FakeWechatPay:
         auth = dict(_AUTH.findall(params))
         assert scheme == "WECHATPAY2-SHA256-RSA2048" and auth["mchid"] == WECHAT_MCHID
         message = f"{method}\n{path}\n{auth['timestamp']}\n{auth['nonce_str']}\n{body or ''}\n"
-        assert key_pair("wechat-merchant").verify(message, auth["signature"]), "request not signed by merchant"
+        assert key_pair("wechat-merchant").verify(message, auth["signature"]), (
+            "request not signed by merchant"
+        )
         self.calls.append(f"{method} {path}")
         self.last_body = json.loads(body) if body else {}
         status, payload = self._route(method, path, self.last_body)
         text = json.dumps(payload, ensure_ascii=False) if payload is not None else ""
-        reply_headers = CaseInsensitiveDict({"Content-Type": "application/json", **wechat_signed_headers(text)})
+        reply_headers = CaseInsensitiveDict(
+            {"Content-Type": "application/json", **wechat_signed_headers(text)}
+        )
         return HttpReply(status, text, reply_headers)
 
     def pay(self, out_trade_no: str, amount: Decimal | str, state: str = "SUCCESS") -> None:
@@ -332,14 +354,20 @@ class FakeWechatPay:
                 return 400, {"code": "INVALID_REQUEST", "message": "订单状态不正确"}
             refund = self.refunds.setdefault(
                 data["out_refund_no"],
-                {"refund_id": f"5030{len(self.refunds):024d}", "out_refund_no": data["out_refund_no"],
-                 "status": "PROCESSING", "amount": data["amount"]},
+                {
+                    "refund_id": f"5030{len(self.refunds):024d}",
+                    "out_refund_no": data["out_refund_no"],
+                    "status": "PROCESSING",
+                    "amount": data["amount"],
+                },
             )
             return 200, refund
         match = re.fullmatch(r"/v3/refund/domestic/refunds/([^/?]+)", path)
         if match:
             refund = self.refunds.get(match.group(1))
-            return (200, refund) if refund else (404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+            return (
+                (200, refund) if refund else (404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+            )
         return 404, {"code": "NOT_FOUND", "message": path}
 
 

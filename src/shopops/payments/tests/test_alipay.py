@@ -77,7 +77,9 @@ def test_genuine_notification_is_accepted_and_credits(
 @pytest.mark.django_db
 def test_notification_with_amount_changed_after_signing_is_rejected(client, payer, fake_alipay):
     payment = open_payment(payer, channel="alipay", amount="128.50")
-    fields = dict(parse_qsl(alipay_notification(out_trade_no=payment.payment_no, total_amount="128.50").decode()))
+    fields = dict(
+        parse_qsl(alipay_notification(out_trade_no=payment.payment_no, total_amount="128.50").decode())
+    )
     fields["total_amount"] = "0.01"
     response = post_form(client, urlencode(fields).encode())
 
@@ -91,7 +93,9 @@ def test_notification_with_amount_changed_after_signing_is_rejected(client, paye
 @pytest.mark.django_db
 def test_notification_signed_with_another_key_is_rejected(client, payer, fake_alipay):
     payment = open_payment(payer, channel="alipay", amount="10.00")
-    body = alipay_notification(key=key_pair("impostor"), out_trade_no=payment.payment_no, total_amount="10.00")
+    body = alipay_notification(
+        key=key_pair("impostor"), out_trade_no=payment.payment_no, total_amount="10.00"
+    )
     assert post_form(client, body).content == b"failure"
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
@@ -100,7 +104,9 @@ def test_notification_signed_with_another_key_is_rejected(client, payer, fake_al
 @pytest.mark.django_db
 def test_garbage_signature_is_rejected_not_a_crash(client, payer, fake_alipay):
     payment = open_payment(payer, channel="alipay", amount="10.00")
-    fields = dict(parse_qsl(alipay_notification(out_trade_no=payment.payment_no, total_amount="10.00").decode()))
+    fields = dict(
+        parse_qsl(alipay_notification(out_trade_no=payment.payment_no, total_amount="10.00").decode())
+    )
     fields["sign"] = "%%%not-base64"
     assert post_form(client, urlencode(fields).encode()).content == b"failure"
     assert PaymentNotification.objects.get().result == NotificationResult.REJECTED
@@ -109,7 +115,9 @@ def test_garbage_signature_is_rejected_not_a_crash(client, payer, fake_alipay):
 @pytest.mark.django_db
 def test_genuine_notification_for_another_app_is_rejected(client, payer, fake_alipay):
     payment = open_payment(payer, channel="alipay", amount="10.00")
-    body = alipay_notification(out_trade_no=payment.payment_no, total_amount="10.00", app_id="2021999999999999")
+    body = alipay_notification(
+        out_trade_no=payment.payment_no, total_amount="10.00", app_id="2021999999999999"
+    )
     assert post_form(client, body).content == b"failure"
     assert PaymentNotification.objects.get().error_code == "app_id_mismatch"
 
@@ -129,7 +137,11 @@ def test_parse_notification_reads_an_alipay_refund_notice():
     parsed = gateway.parse_notification(
         {},
         alipay_notification(
-            out_trade_no="P1", total_amount="10.00", out_biz_no="R1", refund_fee="4.00", gmt_refund="2026-01-02 10:00:00"
+            out_trade_no="P1",
+            total_amount="10.00",
+            out_biz_no="R1",
+            refund_fee="4.00",
+            gmt_refund="2026-01-02 10:00:00",
         ),
     )
     assert (parsed.kind, parsed.refund_no, parsed.payment_no) == ("refund", "R1", "P1")
@@ -180,7 +192,9 @@ def test_repeated_refund_request_is_confirmed_by_query(payer, fake_alipay):
 
 
 @pytest.mark.django_db
-def test_close_of_an_unpaid_trade_and_of_a_paid_one(payer, fake_alipay, signal_log, django_capture_on_commit_callbacks):
+def test_close_of_an_unpaid_trade_and_of_a_paid_one(
+    payer, fake_alipay, signal_log, django_capture_on_commit_callbacks
+):
     unpaid = open_payment(payer, channel="alipay", amount="10.00")
     fake_alipay.pay(unpaid.payment_no, "10.00", status="WAIT_BUYER_PAY")
     assert services.close_payment(payment=unpaid).status == PaymentStatus.CLOSED

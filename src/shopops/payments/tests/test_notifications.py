@@ -271,7 +271,9 @@ def test_failure_arriving_after_success_changes_nothing(
 
 
 @pytest.mark.django_db
-def test_success_after_a_failed_attempt_credits(client, payer, signal_log, django_capture_on_commit_callbacks):
+def test_success_after_a_failed_attempt_credits(
+    client, payer, signal_log, django_capture_on_commit_callbacks
+):
     payment = open_payment(payer)
     with django_capture_on_commit_callbacks(execute=True):
         post(client, event_body(payment, event="payment.failed"))

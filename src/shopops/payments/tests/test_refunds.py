@@ -1,4 +1,4 @@
-"""Refunds: never more than was paid, idempotent, partial ones adding up, retried when the provider is down."""
+"""Refunds: never above the amount paid, idempotent, partial ones add up, resent when the provider is down."""
 
 from __future__ import annotations
 

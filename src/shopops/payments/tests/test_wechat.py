@@ -91,7 +91,9 @@ def test_body_swapped_under_a_valid_signature_is_rejected(client, payer, fake_we
 @pytest.mark.django_db
 def test_notification_signed_by_another_key_is_rejected(client, payer, fake_wechat):
     payment = open_payment(payer, channel="wechat", amount="12.34")
-    headers, body = wechat_notification(wechat_transaction(payment.payment_no, "12.34"), key=key_pair("impostor"))
+    headers, body = wechat_notification(
+        wechat_transaction(payment.payment_no, "12.34"), key=key_pair("impostor")
+    )
     assert post(client, headers, body).status_code == 400
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
@@ -198,7 +200,9 @@ def test_refund_is_processing_then_confirmed_by_wechats_notification(
 
 
 @pytest.mark.django_db
-def test_refund_notification_with_wrong_amount_is_flagged(client, payer, fake_wechat, django_capture_on_commit_callbacks):
+def test_refund_notification_with_wrong_amount_is_flagged(
+    client, payer, fake_wechat, django_capture_on_commit_callbacks
+):
     payment = open_payment(payer, channel="wechat", amount="12.34")
     fake_wechat.pay(payment.payment_no, "12.34")
     services.sync_payment_status(payment=payment)
@@ -220,7 +224,9 @@ def test_refund_notification_with_wrong_amount_is_flagged(client, payer, fake_we
 
 
 @pytest.mark.django_db
-def test_processing_refund_is_settled_by_the_retry_task(payer, fake_wechat, django_capture_on_commit_callbacks):
+def test_processing_refund_is_settled_by_the_retry_task(
+    payer, fake_wechat, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
