@@ -37,6 +37,7 @@ from shopops.core.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    Throttled,
 )
 from shopops.core.masking import mask_email, mask_phone
 from shopops.shops import selectors
@@ -80,6 +81,9 @@ from shopops.shops.permissions import (
 )
 
 INVITATION_TTL = timedelta(days=7)
+# Each invitation sends an email from our domain: a cap keeps a compromised owner account from
+# turning the platform into a spam relay. Generous for real hiring (a big shop onboarding a team).
+INVITATIONS_PER_SHOP_PER_DAY = 50
 # China's Consumer Rights Protection Law (art. 25) gives online buyers seven days to return goods
 # without a reason, so no shop may offer less; the upper bound keeps settlement holds sane.
 MIN_AFTERSALES_DAYS = 7
@@ -611,6 +615,13 @@ def invite_staff(
         digest and members.filter(user__phone_digest=digest).exists()
     ):
         raise AlreadyMember()
+    since = timezone.now() - timedelta(days=1)
+    if Invitation.objects.filter(shop=shop, created_at__gte=since).count() >= INVITATIONS_PER_SHOP_PER_DAY:
+        raise Throttled(
+            "今日邀请次数已达上限，请明天再试 / Too many invitations today; try again tomorrow",
+            retry_after=3600,
+            limit=INVITATIONS_PER_SHOP_PER_DAY,
+        )
     earlier = Invitation.objects.filter(shop=shop, status=InvitationStatus.PENDING)
     earlier = earlier.filter(email=email) if email else earlier.filter(phone_digest=digest)
     earlier.update(status=InvitationStatus.REVOKED)

@@ -518,3 +518,14 @@ def test_shop_b_is_untouched_by_shop_a_staff_changes(world):
     member = world.member(ANALYST)
     services.disable_member(actor=world.users[SHOP_OWNER], shop_id=world.shop_a.pk, membership_id=member.pk)
     assert list(Membership.objects.filter(shop=world.shop_b).values_list("id", "status")) == before
+
+
+def test_a_shop_cannot_send_unlimited_invitations_in_a_day(client, world, monkeypatch):
+    monkeypatch.setattr(services, "INVITATIONS_PER_SHOP_PER_DAY", 2)
+    owner = api_as(client, world.users[SHOP_OWNER])
+    path = f"/shops/{world.shop_a.id}/invitations"
+    codes = [
+        owner.post(path, {"email": f"p{i}@example.com", "roles": [ANALYST]}).status_code for i in range(3)
+    ]
+    assert codes == [201, 201, 429]
+    assert Invitation.objects.filter(shop=world.shop_a).count() == 2
