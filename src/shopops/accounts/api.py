@@ -374,9 +374,11 @@ def change_password(request, payload: PasswordChangeIn):
     services.change_password(
         user=user, old_password=payload.old_password, new_password=payload.new_password, request=request
     )
+    if not _used_bearer(request):
+        return {"changed": True, "tokens": None}  # the web session was kept by the service
     # Every token was revoked; a token client gets a fresh pair so this device stays signed in.
     pair = tokens.issue_tokens(user, ip=request_ip(request), user_agent=_user_agent(request))
-    return {"changed": True, "tokens": pair.as_response() if _used_bearer(request) else None}
+    return {"changed": True, "tokens": pair.as_response()}
 
 
 @router.post("/password/reset", response={202: None}, auth=None, summary="Email a password-reset link")

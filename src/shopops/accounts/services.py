@@ -27,6 +27,7 @@ Login (web session and API)
     authenticate_with_password(*, request, identifier, password) -> User   Same checks, no session
     authenticate_with_sms(*, request, phone, code) -> User                 (the token API uses these).
     issue_api_tokens(*, request, user) -> TokenPair                         Records the login, new JWT pair.
+    login_user(request, user) -> None       Session for a user just registered (sign-up page).
     logout(request) -> None
 
 Passwords
@@ -138,12 +139,14 @@ from shopops.accounts.throttling import (
     hit_counter,
     lockout_seconds,
     release_cooldown,
+    request_ip,
     seconds_until_tomorrow,
 )
 from shopops.accounts.validators import looks_like_phone, normalise_phone, validate_phone, validate_username
 from shopops.core import audit, crypto
 from shopops.core.errors import Conflict, NotAuthenticated, PermissionDenied, Throttled
 from shopops.core.masking import mask_id_number, mask_name
+from shopops.shops.selectors import has_platform_perm
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -160,6 +163,7 @@ __all__ = [
     "delete_address",
     "issue_api_tokens",
     "log_out_everywhere",
+    "login_user",
     "login_with_password",
     "login_with_sms",
     "logout",
@@ -664,8 +668,6 @@ def authenticate_with_password(*, request: HttpRequest, identifier: str, passwor
     if not password:
         errors.add("password", _required_message("密码", "Password"))
     errors.raise_if_any()
-    from shopops.accounts.throttling import request_ip
-
     ip = request_ip(request)
     # Second line of defence: many accounts tried from one address (credential stuffing).
     if ip and cache_count(_ip_failure_key(ip)) >= LOGIN_FAILURES_PER_IP_HOURLY:
@@ -715,11 +717,15 @@ def login_with_sms(request: HttpRequest, phone: str, code: str) -> User:
     return user
 
 
+def login_user(request: HttpRequest, user: User) -> None:
+    """Start a web session for a user the caller has just created or verified (e.g. after
+    register_user on the sign-up page)."""
+    django_login(request, user, backend=IDENTIFIER_BACKEND)
+
+
 def issue_api_tokens(*, request: HttpRequest, user: User) -> tokens.TokenPair:
     """Token sign-in for the API: records the login like a web sign-in (last_login, django-axes
     reset) and returns a new token pair (a new refresh family for this device)."""
-    from shopops.accounts.throttling import request_ip
-
     user_logged_in.send(sender=user.__class__, request=request, user=user)
     return tokens.issue_tokens(
         user, ip=request_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
@@ -1022,8 +1028,6 @@ def reveal_real_name(
     reason: str = "",
 ) -> RevealedRealName:
     """Unmasked name and ID number for a holder of "pii.realname". Every call writes an audit entry."""
-    from shopops.shops.selectors import has_platform_perm
-
     if not has_platform_perm(viewer, "pii.realname"):
         raise PermissionDenied(permission="pii.realname")
     with transaction.atomic():

@@ -169,6 +169,13 @@ def test_login_with_password_raises_typed_errors(user):
     assert exc.value.retry_after == 900
 
 
+def test_login_user_starts_a_session_after_sign_up():
+    user = services.register_user(username="fresh_signup", password=DEFAULT_PASSWORD)
+    request = web_request()
+    services.login_user(request, user)
+    assert request.session["_auth_user_id"] == str(user.pk)
+
+
 def test_login_with_sms_starts_a_session(sms_code):
     user = UserFactory(with_phone=True)
     services.send_sms_code(phone=user.phone, purpose="login")
