@@ -112,6 +112,13 @@ def test_shopper_adds_addresses_with_the_region_selector_and_picks_a_default(pag
     assert (beijing.province, beijing.city, beijing.district) == ("北京市", "北京市", "朝阳区")
     assert Address.objects.get(user=shopper, receiver_name="王芳").region_code == "330106"
 
+    # Deleting asks first; the list updates in place.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".address-card", has_text="王芳").locator("button", has_text="删除").click()
+    expect(page.locator(".address-card")).to_have_count(1)
+    expect(page.locator("#flash")).to_contain_text("收货地址已删除")
+    assert not Address.objects.filter(user=shopper, receiver_name="王芳").exists()
+
 
 def fill_address(page, name: str, phone: str, region: tuple[str, str, str], detail: str) -> None:
     page.fill("#id_receiver_name", name)
@@ -123,7 +130,10 @@ def fill_address(page, name: str, phone: str, region: tuple[str, str, str], deta
     page.fill("#id_detail", detail)
     page.click("form[data-region-form] button[type=submit]")
     expect(page).to_have_url(re.compile(r"/account/addresses/$"))
-    expect(page.locator(".address-card", has_text=name)).to_contain_text(f"{province} {city} {district}")
+    card = page.locator(".address-card", has_text=name)
+    # Municipalities show once ("北京市 朝阳区", not "北京市 北京市 朝阳区").
+    expected = f"{province} {district}" if province == city else f"{province} {city} {district}"
+    expect(card).to_contain_text(f"{expected} {detail}")
 
 
 def test_shopper_signs_in_with_an_sms_code(page, sms_code):
