@@ -23,7 +23,7 @@ from shopops.accounts import errors as account_errors
 from shopops.accounts import selectors as account_selectors
 from shopops.accounts import services as accounts
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address
-from shopops.core.audit import client_ip
+from shopops.accounts.throttling import request_ip as client_ip
 from shopops.core.errors import DomainError
 from shopops.core.masking import mask_email
 from shopops.storefront import forms

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shopops.accounts import errors as account_errors
 from shopops.accounts import services as accounts
-from shopops.core.audit import client_ip
+from shopops.accounts.throttling import request_ip as client_ip
 from shopops.core.errors import DomainError, Throttled
 from shopops.core.masking import mask_email, mask_phone
 from shopops.storefront import forms

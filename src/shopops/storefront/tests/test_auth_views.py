@@ -303,3 +303,19 @@ def test_password_reset_by_sms_code(client: Client, shopper, sms_code):
 def test_signed_in_shoppers_skip_the_login_and_register_pages(signed_in: Client):
     assert signed_in.get("/accounts/login/")["Location"] == "/account/"
     assert signed_in.get("/accounts/register/")["Location"] == "/account/"
+
+
+def test_send_code_endpoint_requires_csrf_token(shopper):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/accounts/sms-code/", {"prefix": "sms", "sms-phone": shopper.phone, "purpose": "login"}
+    )
+    assert response.status_code == 403
+
+
+def test_send_code_for_registration_of_a_taken_number_says_so(client: Client, shopper):
+    response = client.post(
+        "/accounts/sms-code/", {"prefix": "ph", "ph-phone": shopper.phone, "purpose": "register"}
+    )
+    assert response.status_code == 400
+    assert "已注册" in response.content.decode()
