@@ -174,7 +174,7 @@ class ReconciliationDetailOut(ReconciliationOut):
 
 def reconciliation_detail(run: ReconciliationRun) -> dict:
     items = ReconciliationItem.objects.filter(run=run).select_related("payment")
-    data = ReconciliationOut.from_orm(run).dict()
+    data = ReconciliationOut.model_validate(run).model_dump()
     data["mismatches"] = [
         {
             "payment_no": item.payment.payment_no,

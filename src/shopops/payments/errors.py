@@ -25,11 +25,6 @@ class AlreadyPaid(Conflict):
     message = "该订单已支付 / This has already been paid"
 
 
-class PaymentNotOpen(Conflict):
-    code = "payment_not_open"
-    message = "支付单已结束，不能继续操作 / The payment is no longer open"
-
-
 class PaymentNotRefundable(Conflict):
     code = "payment_not_refundable"
     message = "支付单未支付成功，不能退款 / Only a paid payment can be refunded"

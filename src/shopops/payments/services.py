@@ -70,7 +70,6 @@ from shopops.payments.errors import (
     IdempotencyKeyReused,
     InvalidAmount,
     NothingToResolve,
-    PaymentNotOpen,
     PaymentNotRefundable,
     ReconciliationRangeInvalid,
     RefundExceedsPaid,
@@ -271,7 +270,9 @@ def close_payment(*, payment: Payment, reason: str = "", actor: Any = None) -> P
     """Close the payment at the provider and here, so it can no longer be paid. Idempotent.
 
     Raises AlreadyPaid if the money came first (the success is recorded before raising, so the
-    caller, e.g. the order timeout, must keep the order).
+    caller, e.g. the order timeout, must keep the order). Called inside a transaction that the
+    caller then rolls back, that record goes too; the provider's next notification (it retries until
+    answered) or tasks.poll_pending_payments records it again, and payment_succeeded is sent then.
     """
     paid_at_provider = False
     with transaction.atomic():
@@ -898,8 +899,3 @@ def expire_payment(*, payment: Payment) -> Payment:
         except AlreadyPaid:
             payment.refresh_from_db()
     return payment
-
-
-def ensure_open(payment: Payment) -> None:
-    if payment.status not in OPEN_PAYMENT_STATUSES:
-        raise PaymentNotOpen(payment_no=payment.payment_no, status=payment.status)

@@ -47,7 +47,7 @@ def fake_wechat() -> Iterator[FakeWechatPay]:
 
 
 def new_reference() -> str:
-    return f"PG{next(_refs):010d}"
+    return f"TPG{next(_refs):010d}"
 
 
 def open_payment(

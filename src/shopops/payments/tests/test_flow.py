@@ -34,9 +34,9 @@ def resolve_test_order(*, reference: str, user) -> hooks.Payable:
 
 @pytest.fixture(autouse=True)
 def order_resolver():
-    hooks.register_payable_resolver("PG", resolve_test_order)
+    hooks.register_payable_resolver("TPG", resolve_test_order)
     yield
-    hooks.unregister_payable_resolver("PG")
+    hooks.unregister_payable_resolver("TPG")
     ORDERS.clear()
 
 
@@ -180,7 +180,7 @@ def test_someone_elses_order_cannot_be_paid_for(client, payer):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"reference": "PGX", "channel": "paypal"}, 404, "payable_not_found"),
+        ({"reference": "TPGX", "channel": "paypal"}, 404, "payable_not_found"),
         ({"channel": "sandbox"}, 422, "validation_error"),
         ({"reference": "x" * 65, "channel": "sandbox"}, 422, "validation_error"),
     ],
