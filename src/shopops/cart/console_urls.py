@@ -1,3 +1,11 @@
-"""Operator console pages of this app (mounted under /console/<app>/)."""
+"""Operator console pages of the cart app (mounted under /console/cart/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from shopops.cart import console
+
+app_name = "cart_console"
+
+urlpatterns = [
+    path("", console.shipping_rules, name="shipping"),
+]

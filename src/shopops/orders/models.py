@@ -210,6 +210,12 @@ class Order(models.Model):
     def refundable_amount(self):
         return self.total - self.refunded_amount
 
+    @property
+    def shipping_method_label(self) -> str:
+        from shopops.cart.models import ShippingMethod
+
+        return str(dict(ShippingMethod.choices).get(self.shipping_method, self.shipping_method))
+
 
 class OrderLine(models.Model):
     """One SKU of an order, as it was sold: nothing here follows later catalog edits."""

@@ -38,7 +38,7 @@ MAX_ANALYTICS_DAYS = 366
 
 
 def _with_details(qs: QuerySet[Order]) -> QuerySet[Order]:
-    return qs.select_related("shop", "group").prefetch_related(
+    return qs.select_related("shop", "group", "user").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
 
@@ -76,6 +76,14 @@ def my_status_counts(user: Any) -> dict[str, int]:
     counts = dict.fromkeys(OrderStatus.values, 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+def local_day_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """[since 00:00, the day after until 00:00) in the site's time zone, for date filters."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(since, datetime.min.time(), tzinfo=tz) if since else None
+    end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz) if until else None
+    return start, end
 
 
 # --- shop ------------------------------------------------------------------------------------------------
