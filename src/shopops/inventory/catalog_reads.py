@@ -117,3 +117,15 @@ def search_sku_ids(shop_id: int, text: str) -> QuerySet:
         .filter(Q(code__icontains=text) | Q(barcode=text) | Q(product__title__icontains=text))
         .values_list("id", flat=True)
     )
+
+
+def sku_ids_by_code(shop_id: int, codes: Iterable[str]) -> dict[str, int]:
+    """{code: sku_id} for the shop's SKUs among `codes` (codes are unique per shop)."""
+    return dict(_sku_model().objects.filter(shop_id=shop_id, code__in=set(codes)).values_list("code", "id"))
+
+
+def shop_sku_costs(shop_id: int) -> list[tuple[int, Decimal | None, Decimal]]:
+    """[(sku_id, cost, price)] of every SKU of the shop, in id order (demo data, supplier prices)."""
+    return list(
+        _sku_model().objects.filter(shop_id=shop_id).order_by("id").values_list("id", "cost", "price")
+    )

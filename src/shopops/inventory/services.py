@@ -711,7 +711,13 @@ def return_stock(
                 requested=quantity,
             )
         if warehouse_id is None:
-            warehouse_id = sold.allocations.order_by("id").values_list("warehouse_id", flat=True).first()
+            # Back where it shipped from, unless that warehouse has since been closed.
+            warehouse_id = (
+                sold.allocations.filter(warehouse__is_active=True)
+                .order_by("id")
+                .values_list("warehouse_id", flat=True)
+                .first()
+            )
     if warehouse_id is None:
         first = selectors.warehouses(shop_id=shop_id, active_only=True).first()
         if first is None:
