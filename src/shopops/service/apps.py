@@ -6,3 +6,6 @@ class ServiceConfig(AppConfig):
     name = "shopops.service"
     label = "service"
     verbose_name = _("客服工单")
+
+    def ready(self) -> None:
+        from shopops.service import tasks  # noqa: F401 - registers the periodic jobs
