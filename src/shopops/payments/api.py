@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -64,26 +65,19 @@ class PaymentOut(Schema):
     action: ActionOut | None
     checkout_url: str
 
+    @staticmethod
+    def resolve_refunded_amount(obj: Payment) -> Decimal:
+        annotated = getattr(obj, "refunded_total", None)
+        return annotated if annotated is not None else selectors.refunded_total(obj)
 
-def payment_out(payment: Payment) -> dict:
-    return {
-        "payment_no": payment.payment_no,
-        "reference": payment.reference,
-        "subject": payment.subject,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "channel": payment.channel,
-        "scene": payment.scene,
-        "status": payment.status,
-        "paid_with": payment.paid_with,
-        "refunded_amount": selectors.refunded_total(payment),
-        "expires_at": payment.expires_at,
-        "paid_at": payment.paid_at,
-        "closed_at": payment.closed_at,
-        "created_at": payment.created_at,
-        "action": payment.action if payment.action and payment.status == "pending" else None,
-        "checkout_url": f"/pay/checkout/{payment.payment_no}/",
-    }
+    @staticmethod
+    def resolve_action(obj: Payment) -> dict | None:
+        # Only an open payment has something to do next.
+        return obj.action if obj.action and obj.status == "pending" else None
+
+    @staticmethod
+    def resolve_checkout_url(obj: Payment) -> str:
+        return reverse("payments:checkout", args=[obj.payment_no])
 
 
 class PaymentIn(Schema):
@@ -107,10 +101,8 @@ def list_channels(request: HttpRequest):
 @router.get("", response=list[PaymentOut], auth=api_auth, summary="My payments")
 @paginate(PageNumberPagination)
 def list_payments(request: HttpRequest, reference: str = "", status: str = ""):
-    return [
-        payment_out(p)
-        for p in selectors.payments_for_payer(user=request.auth, reference=reference, status=status)[:500]
-    ]
+    payments = selectors.payments_for_payer(user=request.auth, reference=reference, status=status)
+    return selectors.with_refunded_total(payments)
 
 
 @router.post("", response={201: PaymentOut}, auth=api_auth, summary="Start paying a reference")
@@ -128,7 +120,7 @@ def create_payment(request: HttpRequest, payload: PaymentIn):
         payer_openid=payload.openid,
         client_ip=client_ip(request) or "",
     )
-    return Status(201, payment_out(created.payment))
+    return Status(201, created.payment)
 
 
 # --- platform: reconciliation (declared before /{payment_no} so the paths do not collide) -------------
@@ -244,7 +236,7 @@ def notify(request: HttpRequest, channel: str) -> HttpResponse:
 
 @router.get("/{payment_no}", response=PaymentOut, auth=api_auth, summary="One of my payments")
 def get_payment(request: HttpRequest, payment_no: str):
-    return payment_out(selectors.payment_for_payer(user=request.auth, payment_no=payment_no))
+    return selectors.payment_for_payer(user=request.auth, payment_no=payment_no)
 
 
 @router.post("/{payment_no}/sync", response=PaymentOut, auth=api_auth, summary="Ask the provider now")
@@ -255,4 +247,4 @@ def sync_payment(request: HttpRequest, payment_no: str):
         f"payments:sync:{payment.pk}", 1, timeout=SYNC_THROTTLE_SECONDS
     ):
         payment = services.sync_payment_status(payment=payment)
-    return payment_out(payment)
+    return payment

@@ -113,6 +113,7 @@ def result(request: HttpRequest, payment_no: str) -> HttpResponse:
             if payment.return_url
             else "",
             "refunded": selectors.refunded_total(payment),
+            "paid_with": sandbox.SANDBOX_METHODS.get(payment.paid_with, payment.paid_with),
         },
     )
 

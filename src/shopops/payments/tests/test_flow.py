@@ -81,7 +81,10 @@ def test_shopper_pays_in_the_sandbox_end_to_end(
     assert (delivered.status, delivered.attempts) == (SandboxDeliveryStatus.DELIVERED, 1)
     assert PaymentNotification.objects.get().result == "credited"
 
-    assert api.get(f"/payments/{payment_no}").json()["status"] == "succeeded"
+    detail = api.get(f"/payments/{payment_no}").json()
+    assert (detail["status"], detail["action"], detail["refunded_amount"]) == ("succeeded", None, "0.00")
+    listed = api.get("/payments", reference=reference).json()
+    assert listed["count"] == 1 and listed["items"][0]["payment_no"] == payment_no
     result = client.get(f"/pay/result/{payment_no}/")
     assert "支付成功" in result.content.decode()
     # Paying again for the same order is refused.
