@@ -15,12 +15,11 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Query, Router
-from ninja.files import UploadedFile
+from ninja import Query, Router
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
-from shopops.catalog import cache, presenters, search, selectors, services
+from shopops.catalog import cache, presenters, search, selectors, services, uploads
 from shopops.catalog.errors import ImportRowsInvalid
 from shopops.catalog.models import Attribute, AttributeGroup, Brand, ImportJob, ImportMode
 from shopops.catalog.schemas import (
@@ -62,7 +61,7 @@ from shopops.catalog.schemas import (
     SkuPatch,
     UnpublishIn,
 )
-from shopops.core.errors import NotFound
+from shopops.core.errors import InvalidInput, NotFound
 from shopops.core.pagination import PageNumberPagination
 from shopops.shops.access import platform_permission, public, shop_permission
 
@@ -521,23 +520,54 @@ def delete_sku(request: HttpRequest, shop_id: int, sku_id: int):
 # --- shop: images ---------------------------------------------------------------------------------
 
 
+def _upload_body(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI request body: multipart with `file`, or JSON with the file base64-encoded."""
+    json_props = {
+        "file_name": {"type": "string"},
+        "content_base64": {"type": "string", "format": "byte"},
+        **fields,
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}, **fields},
+                    }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file_name", "content_base64"],
+                        "properties": json_props,
+                        "description": f"The {kind} base64-encoded (bodies above 2.5 MB: use multipart)",
+                    }
+                },
+            },
+        }
+    }
+
+
 @router.post(
     "/shops/{int:shop_id}/products/{int:product_id}/images",
     response={201: ImageOut},
     auth=api_auth,
     summary="Upload an image (JPEG/PNG/WebP/GIF, at most 5 MB; a thumbnail is made)",
+    openapi_extra=_upload_body("image", {"alt": {"type": "string"}, "value_id": {"type": "integer"}}),
 )
 @shop_permission("catalog.manage")
-def upload_image(
-    request: HttpRequest,
-    shop_id: int,
-    product_id: int,
-    file: File[UploadedFile],
-    alt: Form[str] = "",
-    value_id: Form[int | None] = None,
-):
+def upload_image(request: HttpRequest, shop_id: int, product_id: int):
+    upload, fields = uploads.file_from_request(request)
     image = services.add_product_image(
-        shop_id=shop_id, product_id=product_id, actor=request.auth, upload=file, alt=alt, value_id=value_id
+        shop_id=shop_id,
+        product_id=product_id,
+        actor=request.auth,
+        upload=upload,
+        alt=str(fields.get("alt") or ""),
+        value_id=uploads.optional_int(fields.get("value_id"), "value_id"),
     )
     return 201, image
 
@@ -585,18 +615,21 @@ def delete_image(request: HttpRequest, shop_id: int, image_id: int):
     response={201: ImportJobOut},
     auth=api_auth,
     summary="Import products and SKUs from CSV/XLSX (validated first; 422 with the row report if rejected)",
+    openapi_extra=_upload_body(
+        "CSV or XLSX file", {"mode": {"type": "string", "enum": list(ImportMode.values)}}
+    ),
 )
 @shop_permission("catalog.manage")
-def import_products(
-    request: HttpRequest,
-    shop_id: int,
-    file: File[UploadedFile],
-    mode: Form[str] = ImportMode.ALL_OR_NOTHING,
-):
+def import_products(request: HttpRequest, shop_id: int):
     from shopops.catalog.services.imports import import_products as run_import
 
+    upload, fields = uploads.file_from_request(request)
     job = run_import(
-        shop_id=shop_id, actor=request.auth, content=file.read(), file_name=file.name or "", mode=mode
+        shop_id=shop_id,
+        actor=request.auth,
+        content=upload.read(),
+        file_name=upload.name or "",
+        mode=str(fields.get("mode") or ImportMode.ALL_OR_NOTHING),
     )
     if job.status == "rejected":
         raise ImportRowsInvalid(job_id=job.id, total_rows=job.total_rows, errors=job.errors)
@@ -641,8 +674,6 @@ def export_products(request: HttpRequest, shop_id: int, format: str = "csv"):
         response["Content-Disposition"] = f'attachment; filename="products-{shop_id}.xlsx"'
         return response
     if format != "csv":
-        from shopops.core.errors import InvalidInput
-
         raise InvalidInput(code="invalid_format", format=format, allowed=["csv", "xlsx"])
     response = StreamingHttpResponse(export_csv(shop_id), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="products-{shop_id}.csv"'

@@ -106,6 +106,28 @@ def make_taxonomy(actor: Any = None) -> Taxonomy:
     )  # fmt: skip
 
 
+def taxonomy_from_db() -> Taxonomy:
+    """The Taxonomy that make_taxonomy() created earlier in the same database."""
+    cat = {
+        c.slug: c
+        for c in Category.objects.filter(
+            slug__in=["apparel", "womens", "dresses", "t-shirts", "digital", "phones"]
+        )
+    }
+    attr = {
+        a.code: a
+        for a in Attribute.objects.filter(
+            code__in=["color", "size", "material", "storage", "screen", "features"]
+        )
+    }
+    return Taxonomy(
+        apparel=cat["apparel"], womens=cat["womens"], dresses=cat["dresses"], tshirts=cat["t-shirts"],
+        digital=cat["digital"], phones=cat["phones"], color=attr["color"], size=attr["size"],
+        material=attr["material"], storage=attr["storage"], screen=attr["screen"], features=attr["features"],
+        brand_a=Brand.objects.get(name="森之语"), brand_b=Brand.objects.get(name="华为"),
+    )  # fmt: skip
+
+
 def image_upload(
     name: str = "photo.jpg", *, size: tuple[int, int] = (800, 600), fmt: str = "JPEG", color: str = "red"
 ) -> SimpleUploadedFile:
