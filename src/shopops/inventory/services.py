@@ -1258,6 +1258,35 @@ def upsert_supplier_item(
 
 
 @transaction.atomic
+def bulk_add_supplier_items(*, shop_id: int, supplier_id: int, items: Sequence[dict[str, Any]]) -> int:
+    """Add many supplier items at once (data loads): SKUs the supplier already lists are left as
+    they are, and a SKU that already has a preferred supplier keeps it. Returns the rows added."""
+    supplier = selectors.get_supplier(shop_id=shop_id, supplier_id=supplier_id)
+    _require_shop_skus(shop_id, [item["sku_id"] for item in items])
+    has_preferred = set(
+        SupplierItem.objects.filter(
+            sku_id__in=[item["sku_id"] for item in items], is_preferred=True
+        ).values_list("sku_id", flat=True)
+    )
+    rows = [
+        SupplierItem(
+            supplier=supplier,
+            sku_id=item["sku_id"],
+            unit_cost=_check_cost(item["unit_cost"]),
+            min_order_quantity=_check_quantity(item.get("min_order_quantity", 1), field="min_order_quantity"),
+            pack_size=_check_quantity(item.get("pack_size", 1), field="pack_size"),
+            lead_time_days=item.get("lead_time_days"),
+            supplier_sku_code=str(item.get("supplier_sku_code", ""))[:64],
+            is_preferred=bool(item.get("is_preferred")) and item["sku_id"] not in has_preferred,
+        )
+        for item in items
+    ]
+    before = SupplierItem.objects.filter(supplier=supplier).count()
+    SupplierItem.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    return SupplierItem.objects.filter(supplier=supplier).count() - before
+
+
+@transaction.atomic
 def delete_supplier_item(*, shop_id: int, supplier_id: int, sku_id: int, actor: Any = None) -> None:
     supplier = selectors.get_supplier(shop_id=shop_id, supplier_id=supplier_id)
     deleted, _ = SupplierItem.objects.filter(supplier=supplier, sku_id=sku_id).delete()
