@@ -47,7 +47,7 @@ def test_a_product_gets_one_sku_per_colour_and_size_with_its_own_prices(tax, sho
     skus = list(product.skus.order_by("id"))
     assert len(skus) == 4
     assert {s.code for s in skus} == {"FR-红色-M", "FR-红色-L", "FR-黑色-M", "FR-黑色-L"}
-    assert all(s.price == Decimal("259.00") and s.market_price == Decimal("299.00") for s in skus)
+    assert all(s.price == Decimal("259.00") and s.market_price == Decimal("359.00") for s in skus)
     assert product.status == ProductStatus.DRAFT
     assert product.min_price == Decimal("259.00")
 
