@@ -219,6 +219,7 @@ SMS_DAILY_CAP_PER_PHONE = int(os.environ.get("SMS_DAILY_CAP_PER_PHONE", "10"))
 SMS_DAILY_CAP_PER_IP = int(os.environ.get("SMS_DAILY_CAP_PER_IP", "30"))
 REALNAME_PROVIDER = os.environ.get("REALNAME_PROVIDER", "shopops.accounts.realname.DevRealNameProvider")
 EMAIL_VERIFICATION_MAX_AGE = timedelta(hours=48)
+PASSWORD_RESET_TIMEOUT = 3600  # seconds a password-reset link stays valid
 
 # --- Email ----------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -25,7 +25,7 @@ from shopops.accounts.models import User
 
 VERIFY_EMAIL_PATH = "/accounts/verify-email/{token}/"
 RESET_PASSWORD_PATH = "/accounts/reset/{token}/"
-FORGOT_PASSWORD_PATH = "/accounts/password/forgot/"
+FORGOT_PASSWORD_PATH = "/accounts/password-reset/"
 
 EMAIL_VERIFY_SALT = "shopops.accounts.verify-email"
 PASSWORD_RESET_SALT = "shopops.accounts.reset-password"

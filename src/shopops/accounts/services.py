@@ -60,7 +60,7 @@ Links and emails
     pytest-django's django_capture_on_commit_callbacks(execute=True) to see them in mail.outbox).
     Link targets (storefront pages): emails.VERIFY_EMAIL_PATH "/accounts/verify-email/<token>/",
     emails.RESET_PASSWORD_PATH "/accounts/reset/<token>/", emails.FORGOT_PASSWORD_PATH
-    "/accounts/password/forgot/" (linked from the password-changed notice).
+    "/accounts/password-reset/" (linked from the password-changed notice).
 
 Addresses (at most MAX_ADDRESSES_PER_USER; exactly one default while any exist)
     create_address(*, user, receiver_name, receiver_phone, province, city, district, detail,

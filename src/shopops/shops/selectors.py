@@ -51,9 +51,10 @@ def forget_permissions(user) -> None:
 
 def platform_permissions(user) -> frozenset[str]:
     if getattr(user, "is_superuser", False) and user.is_active:
-        from shopops.shops.permissions import PLATFORM_PERMISSIONS
+        # A superuser holds every permission, so it can bootstrap the first platform admin role.
+        from shopops.shops.permissions import ALL_PERMISSIONS
 
-        return frozenset(PLATFORM_PERMISSIONS)
+        return frozenset(ALL_PERMISSIONS)
     return _permission_map(user).get(None, frozenset())
 
 

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.smoke
 
 
 def _local_mode_env(var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "CELERY_", "CACHE_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "CELERY_", "CACHE_"))
+    }
     env.update(DJANGO_SETTINGS_MODULE="shopops.settings", SHOPOPS_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
@@ -31,9 +33,16 @@ def _local_mode_env(var_dir: Path) -> dict[str, str]:
 
 def _manage(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result
 
 
@@ -81,7 +90,7 @@ def test_make_run_path_on_sqlite(tmp_path):
         assert status == 200
         assert json.loads(body) == {"status": "ok", "database": "sqlite", "cache": "ok"}
         assert _get(f"{base}/")[0] == 200
-        assert _get(f"{base}/login/")[0] == 200
+        assert _get(f"{base}/accounts/login/")[0] == 200
         assert _get(f"{base}/admin/login/")[0] == 200
         assert _get(f"{base}/api/v1/openapi.json")[0] == 200
         token_status, token_body = _get(
