@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DEMO_PASSWORD = "Demo#2026"  # noqa: S105 - published demo credential, printed by `make run`
+DEMO_PASSWORD = "Demo#2026"
 
 
 @dataclass(frozen=True)
