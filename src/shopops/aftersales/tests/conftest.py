@@ -1,8 +1,10 @@
-"""Fixtures for the after-sales tests (reviews and service tests use the same set-up)."""
+"""Fixtures for the after-sales tests (reviews and service tests share them through their conftest)."""
 
 from __future__ import annotations
 
 import pytest
+
+from shopops.aftersales.tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -11,3 +13,21 @@ def _sandbox_only(settings):
     settings.PAYMENTS_CHANNELS = ["sandbox"]
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def roles(db):
+    """The default roles (a transactional test's flush empties the role table)."""
+    from shopops.shops.services import sync_permissions
+
+    sync_permissions()
+
+
+@pytest.fixture
+def delivered(roles):
+    return factories.delivered_order()
+
+
+@pytest.fixture
+def agent(delivered):
+    return factories.service_agent(delivered.shop)
