@@ -35,11 +35,16 @@ def enabled_channels() -> list[str]:
     channels = []
     if sandbox_enabled():
         channels.append("sandbox")
-    if getattr(settings, "ALIPAY_APP_ID", ""):
+    if _all_set("ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"):
         channels.append("alipay")
-    if getattr(settings, "WECHATPAY_MCHID", ""):
+    if _all_set("WECHATPAY_MCHID", "WECHATPAY_PRIVATE_KEY", "WECHATPAY_APIV3_KEY", "WECHATPAY_PUBLIC_KEY"):
         channels.append("wechat")
     return channels
+
+
+def _all_set(*names: str) -> bool:
+    """A provider counts as configured only with its id and keys (half a config would fail per request)."""
+    return all(getattr(settings, name, "") for name in names)
 
 
 def sandbox_enabled() -> bool:

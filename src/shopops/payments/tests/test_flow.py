@@ -262,3 +262,15 @@ def test_expired_deadline_is_refused(payer):
 
     with pytest.raises(InvalidInput):
         open_payment(payer, expires_at=timezone.now() - timedelta(minutes=1))
+
+
+def test_default_channels_follow_configuration(settings):
+    from shopops.payments.gateways import enabled_channels
+
+    del settings.PAYMENTS_CHANNELS
+    settings.PAYMENTS_SANDBOX_ENABLED = False
+    settings.ALIPAY_APP_ID = "2021000000000001"
+    assert enabled_channels() == []  # an app id without keys is not a usable channel
+    settings.ALIPAY_APP_PRIVATE_KEY, settings.ALIPAY_PUBLIC_KEY = "k", "k"
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    assert enabled_channels() == ["sandbox", "alipay"]

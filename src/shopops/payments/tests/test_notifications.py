@@ -327,3 +327,16 @@ def test_closing_a_payment_the_shopper_just_paid_keeps_the_money(
     assert payment.status == PaymentStatus.SUCCEEDED
     assert signal_log.count("payment_succeeded") == 1
     assert signal_log.count("payment_closed") == 0
+
+
+@pytest.mark.django_db
+def test_notify_endpoint_needs_no_csrf_token_or_session(payer, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    payment = open_payment(payer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(strict, event_body(payment))
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.SUCCEEDED
