@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from shopops.orders import services as order_services
@@ -25,6 +25,11 @@ from shopops.orders.models import Order, OrderStatus
 from shopops.orders.tests import factories as of
 from shopops.shops.permissions import CUSTOMER_SERVICE
 from shopops.shops.tests.factories import ShopFactory, make_member
+
+# Paying needs the sandbox channel, whichever app's tests (or the permission matrix) build the order.
+SANDBOX = override_settings(
+    PAYMENTS_CHANNELS=["sandbox"], PAYMENTS_SANDBOX_ENABLED=True, CELERY_TASK_ALWAYS_EAGER=True
+)
 
 
 @contextmanager
@@ -52,7 +57,7 @@ def paid_order(
         of.fill_cart(shopper, (sku, quantity))
     with after_commit():
         result = of.place_order(shopper)
-    with after_commit():
+    with SANDBOX, after_commit():
         of.pay(result.group, shopper)
     order = Order.objects.get(group=result.group, shop=shop)
     assert order.status == OrderStatus.PAID, order.status
@@ -91,3 +96,70 @@ def delivered_order(
 def service_agent(shop: Any) -> Any:
     """A customer-service member of `shop` (holds aftersales.manage, service.manage, payments.refund)."""
     return make_member(shop, CUSTOMER_SERVICE).user
+
+
+def bare_order(
+    shop: Any,
+    *,
+    user: Any = None,
+    status: str = OrderStatus.DELIVERED,
+    lines: Sequence[tuple[str, int]] = (("10.00", 2),),
+    product: Any = None,
+) -> Order:
+    """Order rows written directly, without checkout, stock or payment: for tests that only need an
+    order in a given state (the permission matrix runs a builder per role, so it must be cheap).
+    Refunds need a real payment: use delivered_order() for those."""
+    from decimal import Decimal
+
+    from shopops.core.ids import time_sortable_number
+    from shopops.orders.models import OrderGroup, OrderLine
+    from shopops.shops.tests.factories import make_user
+
+    user = user or make_user()
+    now = timezone.now()
+    total = sum((Decimal(price) * qty for price, qty in lines), Decimal("0.00"))
+    group = OrderGroup.objects.create(
+        number=time_sortable_number("PG"),
+        user=user,
+        idempotency_key=time_sortable_number("k"),
+        request_fingerprint="test",
+        payment_status="paid",
+        items_total=total,
+        total=total,
+        paid_amount=total,
+        pay_deadline=now,
+        paid_at=now,
+    )
+    order = Order.objects.create(
+        number=time_sortable_number(),
+        group=group,
+        shop=shop,
+        user=user,
+        status=status,
+        items_total=total,
+        total=total,
+        shipping_method="standard",
+        receiver_name="张三",
+        receiver_phone="13812345678",
+        province="上海市",
+        city="上海市",
+        district="浦东新区",
+        address_detail="世纪大道100号",
+        paid_at=now,
+        shipped_at=now,
+        delivered_at=now if status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED) else None,
+        completed_at=now if status == OrderStatus.COMPLETED else None,
+    )
+    for price, quantity in lines:
+        subtotal = Decimal(price) * quantity
+        OrderLine.objects.create(
+            order=order,
+            product=product,
+            sku_code="BARE",
+            title=getattr(product, "title", "测试商品"),
+            unit_price=Decimal(price),
+            quantity=quantity,
+            subtotal=subtotal,
+            paid_amount=subtotal,
+        )
+    return order

@@ -337,16 +337,15 @@ def test_staff_without_the_aftersales_permission_are_refused(client, delivered):
 def test_bad_input_is_refused_without_a_trace(client, delivered):
     line = delivered.lines.get()
     shopper = api_as(client, delivered.user)
+    base = {"order_no": delivered.number, "line_id": line.id, "kind": "refund_only", "quantity": 1}
     bad = [
-        {"order_no": delivered.number, "line_id": line.id, "kind": "gift", "quantity": 1, "reason": "quality"},
-        {"order_no": delivered.number, "line_id": line.id, "kind": "refund_only", "quantity": 0, "reason": "quality"},
-        {"order_no": delivered.number, "line_id": line.id, "kind": "refund_only", "quantity": 1, "reason": "x"},
-        {"order_no": delivered.number, "line_id": line.id, "kind": "refund_only", "quantity": 1,
-         "reason": "quality", "amount": "-1"},
-        {"order_no": delivered.number, "line_id": line.id, "kind": "refund_only", "quantity": 1,
-         "reason": "quality", "amount": "1.001"},
-        {"order_no": delivered.number, "line_id": 10**9, "kind": "refund_only", "quantity": 1, "reason": "quality"},
-    ]  # fmt: skip
+        {**base, "kind": "gift", "reason": "quality"},
+        {**base, "quantity": 0, "reason": "quality"},
+        {**base, "reason": "x"},
+        {**base, "reason": "quality", "amount": "-1"},
+        {**base, "reason": "quality", "amount": "1.001"},
+        {**base, "line_id": 10**9, "reason": "quality"},
+    ]
     statuses = [shopper.post("/aftersales/requests", body).status_code for body in bad]
     assert statuses == [422, 422, 422, 422, 422, 404]
     assert not AfterSalesRequest.objects.exists()
