@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from shopops.core.errors import PermissionDenied
 from shopops.shops import selectors
-from shopops.shops.access import ensure_shop_perm, ensure_signed_in
+from shopops.shops.access import _keep_signature, ensure_shop_perm, ensure_signed_in
 from shopops.shops.permissions import SHOP_PERMISSIONS
 
 
@@ -37,6 +37,8 @@ def shop_permission_any(primary: str, *others: str, shop_arg: str = "shop_id") -
                 raise PermissionDenied(permission=" | ".join((primary, *others))) from exc
             return view(request, *args, **kwargs)
 
+        # As shops.access does: ninja must see the view's evaluated annotations, not strings.
+        _keep_signature(wrapper, view)
         wrapper.access_policy = "shop"  # type: ignore[attr-defined]
         wrapper.required_permission = primary  # type: ignore[attr-defined]
         wrapper.permission_scope = "shop"  # type: ignore[attr-defined]
