@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from shopops.catalog import cache
 from shopops.catalog.errors import ImageTooLarge, NotAnImage, TooManyImages
 from shopops.catalog.models import AttributeValue, Product, ProductImage
-from shopops.catalog.services.products import _after_change, _get_product
+from shopops.catalog.services.products import _get_product, after_product_change
 from shopops.core import audit
 from shopops.core.errors import InvalidInput, NotFound
 
@@ -103,7 +103,7 @@ def add_product_image(
         image.thumbnail.save(f"{stem}_thumb.webp", make_thumbnail(upload), save=False)
         image.width, image.height = width, height
         image.save()
-        _after_change(product, actor)
+        after_product_change(product, actor)
     except Exception:
         _delete_files([image.image.name, image.thumbnail.name], image.image.storage)
         raise
@@ -168,7 +168,7 @@ def delete_product_image(*, shop_id: int, image_id: int, actor: Any) -> None:
     image.delete()
     # Remove the files only once the row is really gone.
     transaction.on_commit(lambda: _delete_files(names, storage))
-    _after_change(product, actor)
+    after_product_change(product, actor)
     audit.record(
         actor=actor,
         action="catalog.image.delete",

@@ -523,7 +523,7 @@ def update_product(*, shop_id: int, product_id: int, actor: Any, **changes: Any)
         for row in rows:
             row.product = product
         ProductAttributeValue.objects.bulk_create(rows)
-    _after_change(product, actor)
+    after_product_change(product, actor)
     audit.record(
         actor=actor,
         action="catalog.product.update",
@@ -599,7 +599,7 @@ def add_sku(*, shop_id: int, product_id: int, actor: Any, **data: Any) -> Sku:
     axes = [axis.attribute for axis in product.variant_axes.select_related("attribute")]
     clean = clean_sku(data, axes=axes, resolver=ValueResolver(), position=product.skus.count())
     (sku,) = _insert_skus(product, [clean])
-    _after_change(product, actor)
+    after_product_change(product, actor)
     audit.record(
         actor=actor,
         action="catalog.sku.create",
@@ -641,7 +641,7 @@ def update_sku(*, shop_id: int, sku_id: int, actor: Any, **changes: Any) -> Sku:
             sku.save()
     except IntegrityError as exc:
         raise _sku_integrity_error(exc) from None
-    _after_change(sku.product, actor)
+    after_product_change(sku.product, actor)
     audit.record(
         actor=actor,
         action="catalog.sku.update",
@@ -667,7 +667,7 @@ def delete_sku(*, shop_id: int, sku_id: int, actor: Any) -> None:
             sku.delete()
     except ProtectedError:
         raise SkuInUse(sku_id=sku_id, code_value=sku.code) from None
-    _after_change(product, actor)
+    after_product_change(product, actor)
 
 
 # --- listing lifecycle ----------------------------------------------------------------------------
@@ -880,7 +880,7 @@ def _run_scheduled_off(product_id: int, now: datetime) -> bool:
     return was_on_sale
 
 
-def _after_change(product: Product, actor: Any) -> None:
+def after_product_change(product: Product, actor: Any) -> None:
     """Refresh derived data; an on-sale product that no longer qualifies is taken off sale."""
     indexing.refresh_products([product.id])
     if product.status == ProductStatus.ON_SALE:
