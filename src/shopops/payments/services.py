@@ -193,6 +193,8 @@ def create_payment(
     if expires_at <= now:
         raise InvalidInput("支付截止时间已过 / The payment deadline has passed", code="payment_expired")
     gateway = _gateway(channel)
+    if scene not in gateway.scenes:
+        raise InvalidInput("不支持的支付场景 / Unsupported payment scene", code="invalid_scene", scene=scene)
 
     for _attempt in range(3):
         reusable = _supersede_others(

@@ -127,6 +127,7 @@ def _money_or_none(value: Any) -> Decimal | None:
 
 class AlipayGateway(PaymentGateway):
     channel = "alipay"
+    scenes = ("", "page", "wap")
 
     def __init__(self, config: AlipayConfig, *, transport: HttpTransport | None = None) -> None:
         self.config = config

@@ -145,6 +145,8 @@ class PaymentGateway(ABC):
     """One payment provider. Instances are cheap; build one per use through gateways.get_gateway."""
 
     channel: str = ""
+    # Payment scenes the adapter understands ("" = its default), checked before anything is created.
+    scenes: tuple[str, ...] = ("",)
 
     @abstractmethod
     def create_payment(

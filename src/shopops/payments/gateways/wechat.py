@@ -162,6 +162,7 @@ def _json(text: str) -> dict[str, Any]:
 
 class WechatPayGateway(PaymentGateway):
     channel = "wechat"
+    scenes = ("", "native", "jsapi", "h5")
 
     def __init__(self, config: WechatPayConfig, *, transport: HttpTransport | None = None) -> None:
         self.config = config

@@ -195,10 +195,14 @@ def test_bad_create_requests_are_4xx_and_change_nothing(client, payer, body, sta
 
 
 @pytest.mark.django_db
-def test_unknown_channel_is_422(client, payer):
+def test_unknown_channel_or_scene_is_422(client, payer):
     reference = an_order(payer)
-    response = api_as(client, payer).post("/payments", {"reference": reference, "channel": "paypal"})
+    api = api_as(client, payer)
+    response = api.post("/payments", {"reference": reference, "channel": "paypal"})
     assert (response.status_code, response.json()["code"]) == (422, "unknown_channel")
+    response = api.post("/payments", {"reference": reference, "channel": "sandbox", "scene": "jsapi"})
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_scene")
+    assert not Payment.objects.exists()
 
 
 @pytest.mark.django_db
