@@ -580,7 +580,9 @@ def purchase_order(request: HttpRequest, shop: Shop, po_id: int) -> HttpResponse
         lines=[(line, labels.get(line.sku_id)) for line in lines],
         total=sum((line.line_total for line in lines), Decimal("0.00")),
         allowed=services.po_actions_allowed(po.status),
-        receipts=po.receipts.select_related("received_by", "warehouse").prefetch_related("lines__po_line"),
+        receipts=po.receipts.select_related("received_by", "warehouse").prefetch_related(
+            "lines__po_line__sku"
+        ),
         warehouses=selectors.warehouses(shop_id=shop.id, active_only=True),
     )
 

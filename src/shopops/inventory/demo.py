@@ -187,18 +187,20 @@ def _sample_purchase_order(
 
 
 def _sales_history(shop: Any, result: DemoStockResult) -> None:
-    """A few paid orders through reserve + commit, so replenishment has a sales velocity."""
+    """A few paid orders through reserve + commit, so replenishment has a sales velocity: SKUs with
+    modest stock sell about three quarters of it, which brings them near or under their reorder point."""
     prefix = f"DEMO-SALE-{shop.id}-"
     if Reservation.objects.filter(order_ref__startswith=prefix).exists():
         return
-    stocked = sorted(selectors.tracked_availability(shop_id=shop.id).items())
+    modest = [
+        (s, a) for s, a in sorted(selectors.tracked_availability(shop_id=shop.id).items()) if 30 <= a <= 90
+    ]
     rng = random.Random(f"inventory-demo-sales:{shop.id}")
     expires = timezone.now() + timedelta(hours=1)
-    for n, (sku_id, available) in enumerate(stocked[:SALES_SKUS]):
-        for order in range(rng.randint(1, 2)):
-            quantity = min(rng.randint(2, 12), available // 3)
-            if quantity <= 0:
-                break
+    for n, (sku_id, available) in enumerate(modest[:SALES_SKUS]):
+        per_order = available * 3 // 8
+        for order in range(2):
+            quantity = max(per_order + rng.randint(-2, 2), 1)
             ref = f"{prefix}{n:03d}{order}"
             try:
                 services.reserve(sku_id=sku_id, quantity=quantity, order_ref=ref, expires_at=expires)

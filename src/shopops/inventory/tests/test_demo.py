@@ -24,7 +24,6 @@ from shopops.inventory.models import (
 )
 from shopops.inventory.tests.factories import make_category
 
-
 _batch = itertools.count(1)
 
 
