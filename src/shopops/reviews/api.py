@@ -7,8 +7,8 @@ Staff (reviews.moderate in the review's shop; another shop's review is 404):
           GET /shops/{shop_id}/reviews · POST /shops/{shop_id}/reviews/{review_id}/reply | hide | unhide
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the public endpoints below are handed to ninja undecorated
+# (behind paginate), and ninja resolves string annotations in the wrapper's module, not this one.
 from datetime import datetime
 from decimal import Decimal
 
