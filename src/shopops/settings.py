@@ -233,6 +233,28 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ShopOps <no-reply@shopops.local>")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Payments (shopops.payments; see its package docstring) ----------------------------------------
+if os.environ.get("PAYMENTS_CHANNELS"):
+    PAYMENTS_CHANNELS = env_list("PAYMENTS_CHANNELS", "")
+PAYMENTS_SANDBOX_ENABLED = env_bool("PAYMENTS_SANDBOX_ENABLED", DEBUG)
+PAYMENTS_SANDBOX_SECRET = os.environ.get("PAYMENTS_SANDBOX_SECRET", "")
+# Public https base the providers can reach for notifications; defaults to SITE_URL.
+PAYMENTS_NOTIFY_BASE_URL = os.environ.get("PAYMENTS_NOTIFY_BASE_URL", "")
+PAYMENTS_DEFAULT_TTL_MINUTES = int(os.environ.get("PAYMENTS_DEFAULT_TTL_MINUTES", "30"))
+ALIPAY_APP_ID = os.environ.get("ALIPAY_APP_ID", "")
+ALIPAY_APP_PRIVATE_KEY = os.environ.get("ALIPAY_APP_PRIVATE_KEY", "")
+ALIPAY_PUBLIC_KEY = os.environ.get("ALIPAY_PUBLIC_KEY", "")
+ALIPAY_SANDBOX = env_bool("ALIPAY_SANDBOX", False)
+ALIPAY_SELLER_ID = os.environ.get("ALIPAY_SELLER_ID", "")
+WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
+WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
+WECHATPAY_PRIVATE_KEY = os.environ.get("WECHATPAY_PRIVATE_KEY", "")
+WECHATPAY_CERT_SERIAL_NO = os.environ.get("WECHATPAY_CERT_SERIAL_NO", "")
+WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
+WECHATPAY_PUBLIC_KEY = os.environ.get("WECHATPAY_PUBLIC_KEY", "")
+WECHATPAY_PUBLIC_KEY_ID = os.environ.get("WECHATPAY_PUBLIC_KEY_ID", "")
+ORDER_PAYMENT_TIMEOUT_MINUTES = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_MINUTES", "30"))
+
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

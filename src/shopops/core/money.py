@@ -27,7 +27,10 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise MoneyError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError(f"not a finite amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # e.g. 1e400: more digits than the context allows
+        raise MoneyError(f"amount out of range: {value!r}") from exc
 
 
 def to_fen(value: Decimal | int | str) -> int:

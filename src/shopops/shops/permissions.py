@@ -36,6 +36,7 @@ PLATFORM_PERMISSIONS: dict[str, str] = {
     "platform.users": _("平台：管理用户"),
     "platform.roles": _("平台：修改角色与权限"),
     "platform.audit": _("平台：查看全部审计日志"),
+    "platform.payments": _("平台：支付对账与异常支付处理"),
     "pii.realname": _("查看未脱敏的实名信息（每次查看均记录审计）"),
 }
 

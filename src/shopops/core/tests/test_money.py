@@ -20,6 +20,8 @@ def test_to_money_refuses_floats_and_garbage():
         to_money("abc")
     with pytest.raises(MoneyError):
         to_money("NaN")
+    with pytest.raises(MoneyError):
+        to_money("1e400")
 
 
 def test_fen_round_trip():
