@@ -3,6 +3,7 @@ values, brands. Callers are platform staff with `catalog.manage` (checked by the
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -420,6 +421,18 @@ def _taken_keys(attribute_id: int, *, exclude_id: int | None = None) -> dict[str
     return keys
 
 
+_SWATCH = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _clean_swatch(swatch: str) -> str:
+    swatch = (swatch or "").strip()
+    if swatch and not _SWATCH.match(swatch):
+        raise InvalidInput(
+            "色块须为 #RGB 或 #RRGGBB / A swatch is #RGB or #RRGGBB", code="invalid_swatch", value=swatch
+        )
+    return swatch
+
+
 def _clean_aliases(aliases: list[str] | None, own_key: str) -> list[str]:
     result: list[str] = []
     for alias in aliases or []:
@@ -467,7 +480,7 @@ def add_attribute_value(
                 value_en=clean_label(value_en),
                 normalized=key,
                 aliases=alias_keys,
-                swatch=swatch,
+                swatch=_clean_swatch(swatch),
                 position=position,
             )
     except IntegrityError:
@@ -508,7 +521,7 @@ def update_attribute_value(
     if value_en is not None:
         attr_value.value_en = clean_label(value_en)
     if swatch is not None:
-        attr_value.swatch = swatch
+        attr_value.swatch = _clean_swatch(swatch)
     if position is not None:
         attr_value.position = position
     attr_value.save()
