@@ -232,3 +232,10 @@ def test_admin_lists_only_the_shops_rows_and_writes_through_services(signed_in, 
     assert signed_in.get("/admin/inventory/stock/add/").status_code == 403
     redirect = signed_in.get(f"/admin/inventory/stock/{stock.pk}/console/")
     assert redirect.status_code == 302 and redirect.url == page(shop, f"skus/{stocked.id}/")
+
+
+def test_pages_speak_english_when_asked(signed_in, shop, stocked):
+    html = signed_in.get(page(shop), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Stock overview" in html and "Low-stock alerts" in html and "Available total" in html
+    html = signed_in.get(page(shop, "replenishment/"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Reorder point" in html
