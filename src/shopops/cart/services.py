@@ -235,8 +235,8 @@ def remove_purchased(*, user: Any, quantities: Mapping[int, int]) -> None:
 def purge_guest_carts(*, older_than: timedelta = timedelta(days=30)) -> int:
     """Delete guest carts untouched for `older_than` (their session is long gone)."""
     cutoff = timezone.now() - older_than
-    deleted, _ = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
-    return deleted
+    _, per_model = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff).delete()
+    return per_model.get(Cart._meta.label, 0)
 
 
 def _fee(value: Any, field: str, *, required: bool) -> Decimal | None:
