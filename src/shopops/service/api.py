@@ -131,6 +131,30 @@ class MessageIn(Schema):
     body: str = Field(..., min_length=1, max_length=4000)
 
 
+def _message_input(request: HttpRequest) -> tuple[str, UploadedFile | None]:
+    """A message comes as JSON {"body": ...} or as a multipart form with an optional image
+    ("attachment"). Read here, after the permission check, so both shapes share one endpoint."""
+    import json
+
+    from pydantic import ValidationError
+
+    from shopops.core.errors import InvalidInput, validation_details
+
+    if (request.content_type or "").startswith("application/json"):
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError as exc:
+            raise InvalidInput(code="invalid_json") from exc
+        attachment = None
+    else:
+        data, attachment = request.POST.dict(), request.FILES.get("attachment")
+    try:
+        payload = MessageIn.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError as exc:
+        raise InvalidInput("输入校验失败 / Validation failed", **validation_details(exc.errors())) from exc
+    return payload.body, attachment
+
+
 class AssignIn(Schema):
     assignee_id: int | None = Field(None, ge=1)
 
@@ -223,17 +247,16 @@ def shop_ticket(request: HttpRequest, shop_id: int, number: str):
     return selectors.shop_ticket(shop_id, number)
 
 
-@router.post(f"{SHOP}/{{number}}/messages", response={201: ShopTicketDetailOut}, summary="Reply")
+@router.post(
+    f"{SHOP}/{{number}}/messages",
+    response={201: ShopTicketDetailOut},
+    summary="Reply (JSON {body}, or multipart with an optional image 'attachment')",
+)
 @shop_permission(MANAGE)
-def staff_message(
-    request: HttpRequest,
-    shop_id: int,
-    number: str,
-    payload: Form[MessageIn],
-    attachment: File[UploadedFile] = None,
-):
+def staff_message(request: HttpRequest, shop_id: int, number: str):
     ticket = selectors.shop_ticket(shop_id, number)
-    services.post_message(ticket=ticket, author=request.auth, body=payload.body, attachment=attachment)
+    body, attachment = _message_input(request)
+    services.post_message(ticket=ticket, author=request.auth, body=body, attachment=attachment)
     return 201, selectors.shop_ticket(shop_id, number)
 
 
