@@ -11,6 +11,7 @@ Four declarations exist, and the permission matrix test (shops/tests/test_permis
 fails for any endpoint that carries none of them:
 
 - ``@shop_permission("code")``: the path carries a shop id; the caller needs ``code`` in that shop.
+- ``@shop_permission_any("a", "b")``: the same, holding any one of the codes is enough.
 - ``@platform_permission("code")``: the caller needs the platform permission ``code``.
 - ``@signed_in("why")``: any signed-in user; the view itself limits what it touches to the
   caller's own objects (applying for a shop, one's own addresses, accepting an invitation).
@@ -96,6 +97,47 @@ def shop_permission(perm: str, *, shop_arg: str = "shop_id") -> Callable:
         return _mark(wrapper, "shop", perm)
 
     return decorator
+
+
+def shop_permission_any(*perms: str, shop_arg: str = "shop_id") -> Callable:
+    """Like @shop_permission, but holding any one of `perms` is enough.
+
+    For reads several roles legitimately need through different duties (order analytics for both
+    "analytics.view" and "orders.view" holders). Non-members still get 404; members holding none
+    of the codes get 403 naming all of them. The matrix expects success for a role holding any.
+    """
+    if not perms:
+        raise ValueError("shop_permission_any() needs at least one permission code")
+    for perm in perms:
+        _check_known(perm, scope="shop")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = _caller(request)
+            shop_id = kwargs[shop_arg]
+            ensure_signed_in(user)
+            if not selectors.is_shop_member(user, shop_id):
+                raise NotFound(resource="shop", id=shop_id)
+            if not any(selectors.has_shop_perm(user, shop_id, perm) for perm in perms):
+                raise PermissionDenied(permission=" | ".join(perms))
+            return view(request, *args, **kwargs)
+
+        _keep_signature(wrapper, view)
+        wrapper.shop_arg = shop_arg  # type: ignore[attr-defined]
+        wrapper.any_of_permissions = tuple(perms)  # type: ignore[attr-defined]
+        return _mark(wrapper, "shop", perms[0])
+
+    return decorator
+
+
+def declared_permissions(view: Callable) -> tuple[str, ...]:
+    """Every code that admits a caller: one for @shop_permission, several for @shop_permission_any."""
+    any_of = getattr(view, "any_of_permissions", None)
+    if any_of:
+        return tuple(any_of)
+    _, perm = declared_access(view)
+    return (perm,) if perm else ()
 
 
 def platform_permission(perm: str) -> Callable:

@@ -139,11 +139,16 @@ class ApiCaller:
 
     prefix = "/api/v1"
 
-    def __init__(self, client, user=None) -> None:
+    def __init__(
+        self,
+        client,
+        user: Any = ...,
+    ) -> None:
+        """user=None signs the client out; leaving it out keeps whoever is signed in."""
         self.client = client
         if user is None:
             client.logout()
-        else:
+        elif user is not ...:
             client.force_login(user, backend=SESSION_BACKEND)
 
     def call(self, method: str, path: str, json_body: Any = None, query: dict | None = None):

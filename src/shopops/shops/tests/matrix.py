@@ -44,8 +44,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
+from django.test import Client
 
-from shopops.shops.access import declared_access
+from shopops.shops.access import declared_access, declared_permissions
 from shopops.shops.models import Membership, Shop, ShopStatus
 from shopops.shops.permissions import (
     ANALYST,
@@ -58,7 +59,7 @@ from shopops.shops.permissions import (
     SHOPPER,
     WAREHOUSE,
 )
-from shopops.shops.tests.factories import ShopFactory, add_member, make_member, make_user
+from shopops.shops.tests.factories import SESSION_BACKEND, ShopFactory, add_member, make_member, make_user
 
 MATRIX_ROLES: list[str] = [
     SHOPPER,
@@ -110,10 +111,19 @@ class World:
     object_shop: Shop = field(init=False)
     # The user about to make the call (set before each builder runs), for self-service cases.
     caller: Any = field(init=False, default=None)
+    clients: dict[str, Client] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.shop = self.shop_a
         self.object_shop = self.shop_a
+
+    def client_for(self, role: str) -> Client:
+        """A test client signed in as the role's user; made once per world, outside any savepoint."""
+        if role not in self.clients:
+            client = Client()
+            client.force_login(self.users[role], backend=SESSION_BACKEND)
+            self.clients[role] = client
+        return self.clients[role]
 
     def targeting(self, shop: Shop, object_shop: Shop | None = None) -> World:
         clone = replace(self)
@@ -201,10 +211,21 @@ class Endpoint:
     policy: str | None  # shop / platform / signed_in / public, or None when undeclared
     permission: str | None
     has_auth: bool
+    permissions: tuple[str, ...] = ()  # every code that admits a caller (several for "any of")
 
     @property
     def path_params(self) -> list[str]:
         return re.findall(r"{(\w+)}", self.route)
+
+    @property
+    def shop_arg(self) -> str:
+        """The path parameter carrying the shop id (@shop_permission's shop_arg)."""
+        return getattr(self.view, "shop_arg", "shop_id")
+
+    @property
+    def object_params(self) -> list[str]:
+        """Path parameters naming objects inside the shop (the IDOR test swaps their shop)."""
+        return [p for p in self.path_params if p != self.shop_arg]
 
 
 def iter_endpoints() -> Iterator[Endpoint]:
@@ -237,6 +258,7 @@ def iter_endpoints() -> Iterator[Endpoint]:
                         policy=policy,
                         permission=perm,
                         has_auth=bool(operation.auth_callbacks),
+                        permissions=declared_permissions(operation.view_func),
                     )
 
 
@@ -244,13 +266,14 @@ def expected_status(endpoint: Endpoint, role: str, call: Call) -> int:
     if call.expect and role in call.expect:
         return call.expect[role]
     perms = ROLE_TABLE[role]
+    admitted = bool(set(endpoint.permissions or (endpoint.permission,)) & perms)
     if endpoint.policy in ("signed_in", "public"):
         return call.ok
     if endpoint.policy == "platform":
-        return call.ok if endpoint.permission in perms else 403
+        return call.ok if admitted else 403
     # shop permission, for a path on the caller's shop A
     if role == PLATFORM_ADMIN:
         return call.ok
     if role not in SHOP_ROLES:
         return 404
-    return call.ok if endpoint.permission in perms else 403
+    return call.ok if admitted else 403

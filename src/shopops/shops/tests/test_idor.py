@@ -27,7 +27,7 @@ from shopops.shops.tests.test_permission_matrix import run_as
 
 discover_cases()
 SHOP_ENDPOINTS = [e for e in iter_endpoints() if e.policy == "shop" and e.key in CASES]
-OBJECT_ENDPOINTS = [e for e in SHOP_ENDPOINTS if set(e.path_params) - {"shop_id"}]
+OBJECT_ENDPOINTS = [e for e in SHOP_ENDPOINTS if e.object_params]
 SHOP_A_ROLES = [r for r in MATRIX_ROLES if r not in (SHOPPER, PLATFORM_ADMIN)]
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from shopops.shops.access import declared_access
 from shopops.shops.models import Role
 from shopops.shops.permissions import PLATFORM_PERMISSIONS, SHOP_PERMISSIONS
-from shopops.shops.tests.factories import api_as
+from shopops.shops.tests.factories import ApiCaller, api_as
 from shopops.shops.tests.matrix import (
     CASES,
     MATRIX_ROLES,
@@ -39,12 +39,13 @@ CASED_ENDPOINTS = [e for e in ENDPOINTS if e.key in CASES]
 
 def run_as(client, world: World, role: str, endpoint: Endpoint):
     """Build the call and make it as `role`, inside a savepoint that is rolled back afterwards."""
+    caller = ApiCaller(world.client_for(role))  # signed in once per world, before the savepoint
     savepoint = transaction.savepoint()
     try:
         world.caller = world.users[role]
         call: Call = CASES[endpoint.key](world)
         assert call.method.upper() == endpoint.method, f"{endpoint.key}: case builds a {call.method}"
-        response = api_as(client, world.caller).call(call.method, call.path, call.json, call.query)
+        response = caller.call(call.method, call.path, call.json, call.query)
         return call, response
     finally:
         transaction.savepoint_rollback(savepoint)
@@ -69,15 +70,16 @@ def test_every_endpoint_declares_who_may_call_it():
 
 def test_declared_permissions_are_in_the_catalogue_with_the_right_scope():
     wrong = [
-        (e.key, e.permission)
+        (e.key, code)
         for e in PERMISSION_ENDPOINTS
-        if e.permission not in (SHOP_PERMISSIONS if e.policy == "shop" else PLATFORM_PERMISSIONS)
+        for code in (e.permissions or (e.permission,))
+        if code not in (SHOP_PERMISSIONS if e.policy == "shop" else PLATFORM_PERMISSIONS)
     ]
     assert not wrong
 
 
 def test_shop_scoped_endpoints_carry_the_shop_in_the_path():
-    missing = [e.key for e in PERMISSION_ENDPOINTS if e.policy == "shop" and "shop_id" not in e.path_params]
+    missing = [e.key for e in PERMISSION_ENDPOINTS if e.policy == "shop" and e.shop_arg not in e.path_params]
     assert not missing, f"@shop_permission needs the shop id in the path: {missing}"
 
 
