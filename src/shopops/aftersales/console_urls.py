@@ -1,3 +1,13 @@
-"""Operator console pages of this app (mounted under /console/<app>/)."""
+"""Operator console pages of after-sales (mounted under /console/aftersales/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from shopops.aftersales import console
+
+app_name = "aftersales_console"
+
+urlpatterns = [
+    path("", console.queue, name="queue"),
+    path("<str:number>/", console.detail, name="detail"),
+    path("<str:number>/act/", console.act, name="act"),
+]
