@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 HEADER = (
     "\ufeffRow ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Segment,Country,"
-    "City,State,Postal Code,Region,Product ID,Category,Sub-Category,Product Name,Sales,Quantity,Discount,Profit"
+    "City,State,Postal Code,Region,Product ID,Category,Sub-Category,Product Name,"
+    "Sales,Quantity,Discount,Profit"
 )
 CUSTOMER = "Second Class,CG-12520,Claire Gute,Consumer,United States,Henderson,Kentucky,42420,South"
 ROWS = [
