@@ -62,7 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _request_for(request: HttpRequest, number: str) -> AfterSalesRequest:
-    ids, _ = kit.gate(request, PERM)
+    ids, _denied = kit.gate(request, PERM)
     found = AfterSalesRequest.objects.filter(number=number).values_list("shop_id", flat=True).first()
     if found is None:
         raise Http404

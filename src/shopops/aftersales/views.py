@@ -94,7 +94,7 @@ def new_request(request: HttpRequest, order_no: str) -> HttpResponse:
                 amount=form["amount"] or None,
             )
         except DomainError as exc:
-            errors["__all__"] = str(exc.message)
+            errors["form"] = str(exc.message)
             for field, problems in (exc.details.get("fields") or {}).items():
                 if problems:
                     errors[field] = "; ".join(str(p) for p in problems)

@@ -57,7 +57,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def act(request: HttpRequest, review_id: int) -> HttpResponse:
-    ids, _ = kit.gate(request, PERM)
+    ids, _denied = kit.gate(request, PERM)
     shop_id = Review.objects.filter(pk=review_id).values_list("shop_id", flat=True).first()
     if shop_id is None:
         raise Http404

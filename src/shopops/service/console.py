@@ -63,7 +63,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _ticket_for(request: HttpRequest, number: str) -> Ticket:
-    ids, _ = kit.gate(request, PERM)
+    ids, _denied = kit.gate(request, PERM)
     shop_id = Ticket.objects.filter(number=number).values_list("shop_id", flat=True).first()
     if shop_id is None:
         raise Http404
