@@ -209,7 +209,7 @@ def test_item_discounts_split_over_lines_sum_exactly_and_never_go_negative(price
             quantity=quantities.draw(st.integers(1, 5)),
             weight_grams=0,
             subtotal=ZERO,
-        )  # fmt: skip
+        )
         for i, price in enumerate(prices)
     ]
     for line in lines:

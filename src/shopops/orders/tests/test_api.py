@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from shopops.core.models import AuditLog
@@ -224,7 +223,7 @@ def test_analytics_count_gmv_conversion_and_refunds(client, after_commit):
     assert total["gmv"] == "300.00" and total["average_order_value"] == "100.00"
     assert total["conversion"] == 0.75
     assert total["refunded"] == "30.00" and total["refund_rate"] == 0.1
-    today = [d for d in body["by_day"] if d["key"] == str(timezone.localdate())][0]
+    today = next(d for d in body["by_day"] if d["key"] == str(timezone.localdate()))
     assert today["placed"] == 4
     assert body["by_shop"][0]["label"] == shop.name
 

@@ -68,8 +68,8 @@ def test_checkout_shows_the_breakdown_and_submitting_goes_to_the_payment(ready, 
         "idempotency_key": key,
         "address": shopper.addresses.get().id,
         "sku_id": sku.id,
-        "ship_%d" % sku.shop_id: "standard",
-        "note_%d" % sku.shop_id: "请尽快发货",
+        f"ship_{sku.shop_id}": "standard",
+        f"note_{sku.shop_id}": "请尽快发货",
         "channel": "sandbox",
     }
     response = browser.post("/checkout/", form)
@@ -97,7 +97,7 @@ def test_buy_now_goes_to_checkout_with_only_that_item(ready):
     assert response["Location"] == f"/checkout/?buy={other.id}&qty=2"
     html = browser.get(response["Location"]).content.decode()
     assert 'id="checkout-total">¥20.00<' in html  # 2 x 5.00 + 10.00 shipping
-    assert 'name="buy" value="%d"' % other.id in html
+    assert f'name="buy" value="{other.id}"' in html
 
 
 def test_guests_are_sent_to_log_in_for_checkout():
