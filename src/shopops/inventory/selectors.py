@@ -7,9 +7,12 @@ Shop scoping: every function that takes `shop_id` only ever returns that shop's 
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -32,6 +35,8 @@ from shopops.inventory.models import (
     Supplier,
     Warehouse,
 )
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------------
 # Availability (used by catalog, storefront and orders)
@@ -242,6 +247,63 @@ def effective_thresholds(*, shop_id: int, sku_ids: Iterable[int] | None = None) 
         result[sku_id] = next(
             (value for cat_path, value in per_category if path and path.startswith(cat_path)), shop_default
         )
+    return result
+
+
+THRESHOLD_CACHE_SECONDS = 300
+
+
+def _threshold_version_key(shop_id: int) -> str:
+    return f"inventory:thresholds:version:{shop_id}"
+
+
+def _threshold_version(shop_id: int) -> str:
+    key = _threshold_version_key(shop_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex[:12], None)
+        version = cache.get(key)
+    return str(version)
+
+
+def forget_thresholds(shop_id: int) -> None:
+    """Invalidate the shop's cached thresholds (after a threshold or default changes)."""
+    try:
+        cache.set(_threshold_version_key(shop_id), uuid.uuid4().hex[:12], None)
+    except Exception:  # the cache being down must not fail the change; entries expire on their own
+        logger.warning("could not invalidate cached thresholds of shop %s", shop_id, exc_info=True)
+
+
+def effective_thresholds_cached(*, shop_id: int, sku_ids: Iterable[int]) -> dict[int, int]:
+    """effective_thresholds() through the cache, for the few SKUs a stock movement touches.
+
+    Thresholds change rarely and every movement needs them, so they are cached per SKU under a
+    per-shop version that threshold and settings changes bump. A product moved to another category
+    is picked up when the entry expires (THRESHOLD_CACHE_SECONDS). Any cache failure falls back to
+    the database.
+    """
+    ids = {int(i) for i in sku_ids}
+    try:
+        version = _threshold_version(shop_id)
+        keys = {f"inventory:threshold:{shop_id}:{version}:{sku_id}": sku_id for sku_id in ids}
+        result = {keys[key]: int(level) for key, level in cache.get_many(list(keys)).items()}
+    except Exception:
+        logger.warning("threshold cache unavailable; reading thresholds from the database", exc_info=True)
+        return effective_thresholds(shop_id=shop_id, sku_ids=ids)
+    missing = ids - set(result)
+    if missing:
+        computed = effective_thresholds(shop_id=shop_id, sku_ids=missing)
+        result.update(computed)
+        try:
+            cache.set_many(
+                {
+                    f"inventory:threshold:{shop_id}:{version}:{sku_id}": level
+                    for sku_id, level in computed.items()
+                },
+                THRESHOLD_CACHE_SECONDS,
+            )
+        except Exception:
+            logger.warning("could not cache thresholds of shop %s", shop_id, exc_info=True)
     return result
 
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -196,7 +196,38 @@ def _lock_stock_rows(pairs: Iterable[tuple[int, int]]) -> None:
     list(Stock.objects.select_for_update().filter(condition).order_by("pk").values_list("pk", flat=True))
 
 
-def _move(
+def _apply_delta(
+    *, warehouse_id: int, sku_id: int, on_hand_delta: int, reserved_delta: int, now: datetime
+) -> tuple[int, int] | None:
+    """The conditional UPDATE: change the row only if it stays valid; (on_hand, reserved) after, or
+    None when the guard refused (or the row does not exist).
+
+    One statement with RETURNING (PostgreSQL, SQLite >= 3.35): the guard, the write and the read of
+    the result happen under the same row lock, and the lock is taken no earlier than needed.
+    """
+    table = connection.ops.quote_name(Stock._meta.db_table)
+    # The table name is the model's own; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET on_hand = on_hand + %s, reserved = reserved + %s, updated_at = %s "  # noqa: S608
+        "WHERE warehouse_id = %s AND sku_id = %s AND reserved >= %s AND available >= %s "
+        "RETURNING on_hand, reserved"
+    )
+    params = [
+        on_hand_delta,
+        reserved_delta,
+        connection.ops.adapt_datetimefield_value(now),
+        warehouse_id,
+        sku_id,
+        max(-reserved_delta, 0),  # reserved never below 0
+        max(reserved_delta - on_hand_delta, 0),  # after: on_hand >= reserved  <=>  available >= dr - dh
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _try_move(
     *,
     shop_id: int,
     warehouse_id: int,
@@ -207,47 +238,20 @@ def _move(
     actor: Any = None,
     reference: str = "",
     note: str = "",
-) -> StockLedgerEntry:
-    """Apply one change to one stock row and write its ledger entry. Must run inside a transaction.
-
-    Raises InsufficientStock when the change would take reserved below 0 or on_hand below reserved;
-    in that case the row is untouched.
-    """
+) -> StockLedgerEntry | None:
+    """Apply one change to one stock row and write its ledger entry, or return None (nothing written)
+    when the row would become invalid. Must run inside a transaction."""
     if on_hand_delta == 0 and reserved_delta == 0:
         raise ValueError("a movement must change something")
     now = timezone.now()
-    guard = Q()
-    if reserved_delta < 0:
-        guard &= Q(reserved__gte=-reserved_delta)
-    if reserved_delta - on_hand_delta > 0:
-        # after: (on_hand + dh) - (reserved + dr) >= 0  <=>  available >= dr - dh
-        guard &= Q(available__gte=reserved_delta - on_hand_delta)
-    rows = Stock.objects.filter(warehouse_id=warehouse_id, sku_id=sku_id)
-
-    def conditional_update() -> int:
-        return rows.filter(guard).update(
-            on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=now
-        )
-
-    updated = conditional_update()
-    if not updated and on_hand_delta >= 0 and reserved_delta >= 0 and reserved_delta <= on_hand_delta:
+    deltas = {"on_hand_delta": on_hand_delta, "reserved_delta": reserved_delta}
+    after = _apply_delta(warehouse_id=warehouse_id, sku_id=sku_id, now=now, **deltas)
+    if after is None and on_hand_delta >= 0 and 0 <= reserved_delta <= on_hand_delta:
         # Stock arriving in a warehouse that never held the SKU: create the row, then apply.
         _ensure_stock_row(shop_id=shop_id, warehouse_id=warehouse_id, sku_id=sku_id)
-        updated = conditional_update()
-    if not updated:
-        current = rows.values("on_hand", "reserved", "available").first() or {
-            "on_hand": 0,
-            "reserved": 0,
-            "available": 0,
-        }
-        raise InsufficientStock(
-            sku_id=sku_id,
-            warehouse_id=warehouse_id,
-            requested=max(-on_hand_delta, reserved_delta, -reserved_delta),
-            **current,
-        )
-    # Our UPDATE holds the row lock until commit, so this read sees exactly our result.
-    on_hand_after, reserved_after = rows.values_list("on_hand", "reserved").get()
+        after = _apply_delta(warehouse_id=warehouse_id, sku_id=sku_id, now=now, **deltas)
+    if after is None:
+        return None
     return StockLedgerEntry.objects.create(
         shop_id=shop_id,
         warehouse_id=warehouse_id,
@@ -255,13 +259,30 @@ def _move(
         reason=reason,
         on_hand_delta=on_hand_delta,
         reserved_delta=reserved_delta,
-        on_hand_after=on_hand_after,
-        reserved_after=reserved_after,
+        on_hand_after=after[0],
+        reserved_after=after[1],
         actor=_actor(actor),
         reference=reference[:64],
         note=note[:255],
         created_at=now,
     )
+
+
+def _move(**movement: Any) -> StockLedgerEntry:
+    """`_try_move`, raising InsufficientStock (row untouched) when the change is refused."""
+    entry = _try_move(**movement)
+    if entry is None:
+        current = Stock.objects.filter(
+            warehouse_id=movement["warehouse_id"], sku_id=movement["sku_id"]
+        ).values("on_hand", "reserved", "available").first() or {"on_hand": 0, "reserved": 0, "available": 0}
+        dh, dr = movement.get("on_hand_delta", 0), movement.get("reserved_delta", 0)
+        raise InsufficientStock(
+            sku_id=movement["sku_id"],
+            warehouse_id=movement["warehouse_id"],
+            requested=max(-dh, dr, -dr),
+            **current,
+        )
+    return entry
 
 
 def bulk_receive_new_stock(
@@ -355,7 +376,10 @@ def refresh_low_stock(*, shop_id: int, sku_ids: Iterable[int] | None = None) -> 
     ids = None if sku_ids is None else set(sku_ids)
     if ids is not None and not ids:
         return
-    levels = selectors.effective_thresholds(shop_id=shop_id, sku_ids=ids)
+    if ids is not None and len(ids) <= 50:
+        levels = selectors.effective_thresholds_cached(shop_id=shop_id, sku_ids=ids)
+    else:
+        levels = selectors.effective_thresholds(shop_id=shop_id, sku_ids=ids)
     tracked = selectors.tracked_availability(shop_id=shop_id, sku_ids=ids)
     open_qs = LowStockAlert.objects.filter(shop_id=shop_id, status=AlertStatus.OPEN)
     if ids is not None:
@@ -443,6 +467,40 @@ def _plan_allocation(*, shop_id: int, sku_id: int, quantity: int) -> list[tuple[
     return plan
 
 
+def _reserve_anywhere(
+    *, shop_id: int, sku_id: int, quantity: int, order_ref: str, actor: Any
+) -> list[StockLedgerEntry]:
+    """Hold the units in whichever active warehouse has them, best priority first.
+
+    Optimistic first: read the warehouses that last held enough and try the conditional UPDATE on
+    each (no lock is taken before the UPDATE itself, so a busy SKU's row lock is held only from the
+    UPDATE to the commit). A loser of a race simply finds the guard refused and looks again. When no
+    single warehouse has enough, the units are split under row locks (`_plan_allocation`).
+    """
+    common = {"shop_id": shop_id, "sku_id": sku_id, "reason": LedgerReason.RESERVATION, "actor": actor}
+    for _attempt in range(3):
+        candidates = list(
+            Stock.objects.filter(
+                shop_id=shop_id, sku_id=sku_id, warehouse__is_active=True, available__gte=quantity
+            )
+            .order_by("warehouse__priority", "warehouse_id")
+            .values_list("warehouse_id", flat=True)[:5]
+        )
+        if not candidates:
+            break
+        for warehouse_id in candidates:
+            entry = _try_move(
+                warehouse_id=warehouse_id, reserved_delta=quantity, reference=order_ref, **common
+            )
+            if entry is not None:
+                return [entry]
+    plan = _plan_allocation(shop_id=shop_id, sku_id=sku_id, quantity=quantity)
+    return [
+        _move(warehouse_id=warehouse_id, reserved_delta=units, reference=order_ref, **common)
+        for warehouse_id, units in plan
+    ]
+
+
 @transaction.atomic
 def reserve(
     *,
@@ -461,9 +519,6 @@ def reserve(
     """
     _check_quantity(quantity)
     order_ref = _check_text(order_ref, field="order_ref", max_length=64)
-    existing = Reservation.objects.filter(order_ref=order_ref, sku_id=sku_id).first()
-    if existing is not None:
-        return _same_or_conflict(existing, quantity)
     shop_id = _sku_shop(sku_id)
     if expires_at is None:
         expires_at = _default_expiry(shop_id)
@@ -475,34 +530,81 @@ def reserve(
         )
     if warehouse_id is not None:
         _warehouse(shop_id, warehouse_id)
-    try:
-        # The unique (order_ref, sku) row is written first: a concurrent duplicate waits here for
-        # our commit and then finds our reservation, instead of reserving the stock twice.
-        with transaction.atomic():
-            reservation = Reservation.objects.create(
-                shop_id=shop_id, sku_id=sku_id, order_ref=order_ref, quantity=quantity, expires_at=expires_at
-            )
-    except IntegrityError:
+    reservation = _claim_reservation(
+        shop_id=shop_id, sku_id=sku_id, order_ref=order_ref, quantity=quantity, expires_at=expires_at
+    )
+    if reservation is None:  # this order line already holds stock: the same reservation answers
         return _same_or_conflict(Reservation.objects.get(order_ref=order_ref, sku_id=sku_id), quantity)
+    # Read before any row lock is taken: the busy row's lock then covers only the writes below.
+    level = selectors.effective_thresholds_cached(shop_id=shop_id, sku_ids=[sku_id]).get(sku_id, 0)
 
     if warehouse_id is not None:
-        plan = [(warehouse_id, quantity)]
-    else:
-        plan = _plan_allocation(shop_id=shop_id, sku_id=sku_id, quantity=quantity)
-    for target_warehouse, units in plan:
-        _move(
+        entry = _move(
             shop_id=shop_id,
-            warehouse_id=target_warehouse,
+            warehouse_id=warehouse_id,
             sku_id=sku_id,
             reason=LedgerReason.RESERVATION,
-            reserved_delta=units,
+            reserved_delta=quantity,
             actor=actor,
             reference=order_ref,
         )
+        entries = [entry]
+    else:
+        entries = _reserve_anywhere(
+            shop_id=shop_id, sku_id=sku_id, quantity=quantity, order_ref=order_ref, actor=actor
+        )
     ReservationAllocation.objects.bulk_create(
-        [ReservationAllocation(reservation=reservation, warehouse_id=w, quantity=q) for w, q in plan]
+        [
+            ReservationAllocation(
+                reservation=reservation, warehouse_id=e.warehouse_id, quantity=e.reserved_delta
+            )
+            for e in entries
+        ]
     )
-    refresh_low_stock(shop_id=shop_id, sku_ids=[sku_id])
+    # Less available: an alert can open, and only if every touched row ended at or below the level
+    # (any row above it keeps the SKU's total above it too). Increases resolve alerts elsewhere.
+    if level > 0 and all(e.on_hand_after - e.reserved_after <= level for e in entries):
+        refresh_low_stock(shop_id=shop_id, sku_ids=[sku_id])
+    return reservation
+
+
+def _claim_reservation(
+    *, shop_id: int, sku_id: int, order_ref: str, quantity: int, expires_at: datetime
+) -> Reservation | None:
+    """Insert the reservation row, or None when (order_ref, sku) already has one.
+
+    The unique (order_ref, sku) row is written first: a concurrent duplicate waits on it for our
+    commit and then finds our reservation, instead of reserving the stock twice. INSERT ... ON
+    CONFLICT DO NOTHING does that in one statement, without a savepoint (PostgreSQL, SQLite).
+    """
+    now = timezone.now()
+    table = connection.ops.quote_name(Reservation._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (shop_id, sku_id, order_ref, quantity, status, expires_at, release_reason, "  # noqa: S608
+        "created_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s) ON CONFLICT (order_ref, sku_id) DO NOTHING "
+        "RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [shop_id, sku_id, order_ref, quantity, ReservationStatus.ACTIVE, adapt(expires_at), adapt(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    reservation = Reservation(
+        id=row[0],
+        shop_id=shop_id,
+        sku_id=sku_id,
+        order_ref=order_ref,
+        quantity=quantity,
+        status=ReservationStatus.ACTIVE,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    reservation._state.adding = False
+    reservation._state.db = connection.alias
     return reservation
 
 
@@ -551,7 +653,8 @@ def _locked_reservations(
 
 def _lock_allocations(reservation: Reservation) -> list[ReservationAllocation]:
     allocations = list(reservation.allocations.order_by("warehouse_id"))
-    _lock_stock_rows((a.warehouse_id, reservation.sku_id) for a in allocations)
+    if len(allocations) > 1:  # one row needs no ordering: its UPDATE takes the lock
+        _lock_stock_rows((a.warehouse_id, reservation.sku_id) for a in allocations)
     return allocations
 
 
@@ -1072,8 +1175,15 @@ def update_settings(*, shop_id: int, actor: Any = None, **changes: Any) -> Inven
         after=audit.snapshot(settings_row, list(SETTINGS_FIELDS)),
     )
     if before["default_low_stock_threshold"] != settings_row.default_low_stock_threshold:
+        _thresholds_changed(shop_id)
         refresh_low_stock(shop_id=shop_id)
     return settings_row
+
+
+def _thresholds_changed(shop_id: int) -> None:
+    # Now, and again once committed, so no reader caches the old value under the new version.
+    selectors.forget_thresholds(shop_id)
+    transaction.on_commit(lambda: selectors.forget_thresholds(shop_id))
 
 
 def _check_threshold(value: Any) -> int:
@@ -1089,6 +1199,7 @@ def set_sku_threshold(*, shop_id: int, sku_id: int, threshold: int, actor: Any =
     rule, _ = LowStockThreshold.objects.update_or_create(
         shop_id=shop_id, sku_id=sku_id, defaults={"threshold": threshold}
     )
+    _thresholds_changed(shop_id)
     audit.record(
         actor=actor,
         action="inventory.threshold.set",
@@ -1111,6 +1222,7 @@ def set_category_threshold(
     rule, _ = LowStockThreshold.objects.update_or_create(
         shop_id=shop_id, category_id=category_id, defaults={"threshold": threshold}
     )
+    _thresholds_changed(shop_id)
     audit.record(
         actor=actor,
         action="inventory.threshold.set",
@@ -1142,6 +1254,7 @@ def delete_threshold(*, shop_id: int, threshold_id: int, actor: Any = None) -> N
         before={"sku_id": rule.sku_id, "category_id": rule.category_id, "threshold": rule.threshold},
     )
     rule.delete()
+    _thresholds_changed(shop_id)
     refresh_low_stock(shop_id=shop_id, sku_ids=affected)
 
 
