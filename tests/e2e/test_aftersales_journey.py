@@ -8,6 +8,7 @@ those steps have their own journey; this one starts where they end.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -129,4 +130,7 @@ def test_review_return_approve_ship_back_receive_and_refund(page, browser, live_
     assert Refund.objects.get(refund_no=request.refund_no).status == "succeeded"
     restock = StockLedgerEntry.objects.get(reason=LedgerReason.RETURN, reference=order.number)
     assert restock.on_hand_delta == 1
+    shots = os.environ.get("E2E_SCREENSHOTS")
+    if shots:
+        console.screenshot(path=f"{shots}/aftersales_console_detail.png", full_page=True)
     console_context.close()

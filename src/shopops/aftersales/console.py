@@ -14,7 +14,7 @@ from shopops.aftersales import consolekit as kit
 from shopops.aftersales import selectors, services
 from shopops.aftersales.errors import AfterSalesNotFound
 from shopops.aftersales.models import AfterSalesKind, AfterSalesRequest, AfterSalesStatus
-from shopops.aftersales.state import ACTION_LABELS, STAFF, allowed_actions
+from shopops.aftersales.state import STAFF, allowed_actions, label_for
 from shopops.core.errors import DomainError
 
 PERM = "aftersales.manage"
@@ -85,7 +85,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             request,
             title=_("售后单 %(n)s") % {"n": found.number},
             req=found,
-            timeline=[(e, ACTION_LABELS.get(e.action, e.action)) for e in events],
+            timeline=[(e, label_for(e.action)) for e in events],
             actions=allowed_actions(found, STAFF),
             room=selectors.line_room(found.order_line),
         ),

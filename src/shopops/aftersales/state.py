@@ -76,6 +76,17 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
+def label_for(action: str) -> str:
+    """The timeline label in the active language ("中文 / English" pairs are split for display)."""
+    from django.utils.translation import get_language
+
+    label = ACTION_LABELS.get(action, action)
+    if " / " not in label:
+        return label
+    chinese, english = label.split(" / ", 1)
+    return english if (get_language() or "").startswith("en") else chinese
+
+
 @dataclass(frozen=True)
 class Rule:
     to: str

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopops.aftersales import selectors, services
 from shopops.aftersales.errors import AfterSalesNotFound
 from shopops.aftersales.models import AfterSalesKind, AfterSalesReason, AfterSalesStatus
-from shopops.aftersales.state import ACTION_LABELS, SHOPPER, allowed_actions
+from shopops.aftersales.state import SHOPPER, allowed_actions, label_for
 from shopops.core.errors import DomainError, NotFound
 
 PAGE_SIZE = 10
@@ -127,7 +127,7 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
         "aftersales/request_detail.html",
         {
             "req": found,
-            "timeline": [(e, ACTION_LABELS.get(e.action, e.action)) for e in events],
+            "timeline": [(e, label_for(e.action)) for e in events],
             "actions": allowed_actions(found, SHOPPER),
             "section": "aftersales",
         },
