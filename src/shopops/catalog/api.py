@@ -131,10 +131,9 @@ def list_brands(request: HttpRequest):
 
 
 def _search_params(query: ListingQuery, *, q: str = "", facets: bool = False) -> search.SearchParams:
-    category = selectors.get_category(query.category) if query.category else None
     return search.SearchParams(
         q=q,
-        category=category,
+        category_id=query.category,
         brand_ids=query.brand,
         value_ids=query.value,
         price_min=query.price_min,

@@ -27,6 +27,12 @@ from shopops.catalog.models import (
 )
 from shopops.catalog.text import QueryTerm, query_terms, tsquery_source
 
+# What a product card needs: loading only these keeps the shop's encrypted columns (contact phone,
+# settlement account) out of every search result, undecrypted.
+CARD_FIELDS = (
+    "id", "title", "subtitle", "shop_id", "shop__name", "brand_id", "brand__name", "category_id", "min_price",
+    "max_price", "rating_avg", "rating_count", "sales_count", "published_at",
+)  # fmt: skip
 SORTS = ("relevance", "price_asc", "price_desc", "sales", "newest")
 MAX_PAGE_SIZE = 60
 # Price facet buckets in yuan: [low, high) with None for open-ended.
@@ -46,6 +52,9 @@ PRICE_BUCKETS: list[tuple[Decimal, Decimal | None]] = [
 class SearchParams:
     q: str = ""
     category: Category | None = None
+    # Alternative to `category` for callers that have only the id (the cached API path resolves it
+    # only when the answer is not in the cache, so a cache hit never touches the database).
+    category_id: int | None = None
     brand_ids: list[int] = field(default_factory=list)
     value_ids: list[int] = field(default_factory=list)
     price_min: Decimal | None = None
@@ -59,7 +68,7 @@ class SearchParams:
     def cache_key_params(self) -> dict[str, Any]:
         return {
             "q": self.q.strip(),
-            "c": self.category.id if self.category else None,
+            "c": self.category.id if self.category else self.category_id,
             "b": sorted(set(self.brand_ids)),
             "v": sorted(set(self.value_ids)),
             "pmin": str(self.price_min) if self.price_min is not None else None,
@@ -159,7 +168,12 @@ def _ordered(qs: QuerySet[Product], sort: str, has_text: bool) -> QuerySet[Produ
 
 
 def search(params: SearchParams) -> dict[str, Any]:
-    """One page of on-sale products with total count and facets (plain data, cacheable as is)."""
+    """One page of on-sale products with total count and facets (plain data, cacheable as is).
+    An unknown or inactive category id answers NotFound."""
+    if params.category is None and params.category_id is not None:
+        from shopops.catalog.selectors import get_category
+
+        params.category = get_category(params.category_id)
     base = public_products()
     if params.shop_id:
         base = base.filter(shop_id=params.shop_id)
@@ -181,6 +195,7 @@ def search(params: SearchParams) -> dict[str, Any]:
     rows = list(
         _ordered(matching, params.sort if params.sort in SORTS else "relevance", bool(terms))
         .select_related("shop", "brand")
+        .only(*CARD_FIELDS)
         .annotate(thumb=Subquery(_first_thumbnail()))[offset : offset + page_size]
     )
     result: dict[str, Any] = {

@@ -20,6 +20,9 @@ from shopops.catalog.models import (
 )
 from shopops.core.errors import NotFound
 
+# The shop's encrypted columns: never needed to show a product, so never loaded (or decrypted) with one.
+SHOP_SECRETS = ("shop__contact_phone", "shop__settlement_account_number")
+
 
 @dataclass(frozen=True)
 class CategoryAttributeInfo:
@@ -145,6 +148,7 @@ def product_for_shop(shop_id: int, product_id: int) -> Product:
     product = (
         Product.objects.filter(id=product_id, shop_id=shop_id)
         .select_related("category", "brand", "shop")
+        .defer(*SHOP_SECRETS)
         .prefetch_related(*_product_prefetches())
         .first()
     )
@@ -158,6 +162,7 @@ def public_product(product_id: int) -> Product:
     product = (
         Product.objects.filter(id=product_id, status=ProductStatus.ON_SALE, shop__status="active")
         .select_related("category", "brand", "shop")
+        .defer(*SHOP_SECRETS)
         .prefetch_related(*_product_prefetches())
         .first()
     )

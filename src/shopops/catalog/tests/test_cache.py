@@ -71,3 +71,24 @@ def test_a_category_rename_refreshes_the_cached_tree(client, tax):
     services.update_category(actor=None, category_id=tax.apparel.id, name="服饰")
     names = [n["name"] for n in api.get("/catalog/categories").json()]
     assert "服饰" in names and "服装" not in names
+
+
+def test_the_versioned_cache_also_works_without_redis(settings):
+    from shopops.catalog import cache as catalog_cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert catalog_cache.listing("t", {"a": 1}, lambda: "first") == "first"
+    assert catalog_cache.listing("t", {"a": 1}, lambda: "second") == "first"
+    catalog_cache._bump([])
+    assert catalog_cache.listing("t", {"a": 1}, lambda: "third") == "third"
+    assert catalog_cache.product_detail(7, lambda: {"p": 1}) == {"p": 1}
+    catalog_cache._bump([7])
+    assert catalog_cache.product_detail(7, lambda: {"p": 2}) == {"p": 2}
+
+
+def test_a_foreign_token_value_is_replaced_not_trusted(db):
+    from shopops.catalog import cache as catalog_cache
+
+    cache.set("catalog:gen", "legacy-string-token", timeout=None)
+    assert catalog_cache.listing("t", {"b": 1}, lambda: "fresh") == "fresh"
+    assert isinstance(cache.get("catalog:gen"), int)
