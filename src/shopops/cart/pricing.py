@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from shopops.cart import shipping
@@ -270,8 +270,9 @@ def price_checkout(
     """
     now = now or timezone.now()
     codes = normalise_coupon_codes(coupon_codes)
-    lines = _priced_lines(items)
-    shops = _group_by_shop(lines, shipping_method, shipping_methods or {})
+    lines, shop_names = _priced_lines(items)
+    rules_by_shop = shipping.rules_for({line.shop_id for line in lines})
+    shops = _group_by_shop(lines, shipping_method, shipping_methods or {}, shop_names, rules_by_shop)
     ctx = PricingContext(user=user, shops=shops, coupon_codes=codes, address=address, now=now)
 
     applied: list[AppliedDiscount] = []
@@ -285,7 +286,6 @@ def price_checkout(
                 if applied_item is not None:
                     applied.append(applied_item)
 
-    rules_by_shop = shipping.rules_for(s.shop_id for s in shops)
     for shop in shops:
         shop.shipping_fee = shipping.shipping_fee(
             shop_id=shop.shop_id,
@@ -307,7 +307,7 @@ def price_checkout(
     return CheckoutPricing(shops=shops, discounts=applied, coupon_codes=codes, priced_at=now)
 
 
-def _priced_lines(items: Sequence[CheckoutItem]) -> list[PricedLine]:
+def _priced_lines(items: Sequence[CheckoutItem]) -> tuple[list[PricedLine], dict[int, str]]:
     from shopops.catalog import selectors as catalog_selectors
 
     merged: dict[int, int] = {}
@@ -322,8 +322,20 @@ def _priced_lines(items: Sequence[CheckoutItem]) -> list[PricedLine]:
     missing = [sku_id for sku_id in merged if sku_id not in skus]
     if missing:
         raise SkuUnavailable(sku_ids=missing)
-    prefetch_related_objects(list(skus.values()), "options__value", "options__attribute", "product__images")
-    return [_line(skus[sku_id], quantity) for sku_id, quantity in merged.items()]
+    prefetch_display(skus.values())
+    names = {sku.shop_id: sku.product.shop.name for sku in skus.values()}
+    return [_line(skus[sku_id], quantity) for sku_id, quantity in merged.items()], names
+
+
+def prefetch_display(skus: Iterable[Any]) -> None:
+    """Option labels and images of SKUs (selected with their product) in two queries."""
+    from shopops.catalog.models import ProductImage, SkuOptionValue
+
+    prefetch_related_objects(
+        list(skus),
+        Prefetch("options", queryset=SkuOptionValue.objects.select_related("value", "attribute")),
+        Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id")),
+    )
 
 
 def _line(sku: Any, quantity: int) -> PricedLine:
@@ -360,13 +372,13 @@ def product_image_url(product: Any) -> str:
 
 
 def _group_by_shop(
-    lines: list[PricedLine], default_method: str, per_shop: Mapping[int, str]
+    lines: list[PricedLine],
+    default_method: str,
+    per_shop: Mapping[int, str],
+    names: dict[int, str],
+    rules: dict[int, shipping.ShopShippingRule],
 ) -> list[ShopBreakdown]:
-    from shopops.shops.models import Shop
-
     shop_ids = sorted({line.shop_id for line in lines})
-    names = dict(Shop.objects.filter(id__in=shop_ids).values_list("id", "name"))
-    rules = shipping.rules_for(shop_ids)
     return [
         ShopBreakdown(
             shop_id=shop_id,

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import Sum
 
 from shopops.cart.errors import CartLineNotFound
 from shopops.cart.models import Cart, CartLine
-from shopops.cart.pricing import CheckoutItem, product_image_url
+from shopops.cart.pricing import CheckoutItem, prefetch_display, product_image_url
 from shopops.core.money import ZERO, to_money
 
 
@@ -127,19 +127,18 @@ def cart_lines(cart: Cart | None) -> list[CartLine]:
 def cart_view(owner: CartOwner) -> CartView:
     from shopops.catalog import selectors as catalog_selectors
     from shopops.inventory import selectors as inventory_selectors
-    from shopops.shops.models import Shop
 
     lines = cart_lines(find_cart(owner))
     if not lines:
         return CartView(shops=[], unavailable=[])
     sku_ids = [line.sku_id for line in lines]
-    all_skus = catalog_selectors.skus_by_ids(sku_ids)
     sellable = catalog_selectors.sellable_skus(sku_ids)
+    # Unsellable lines are rare: only they need the second lookup (for their title and label).
+    missing = [sku_id for sku_id in sku_ids if sku_id not in sellable]
+    all_skus = {**(catalog_selectors.skus_by_ids(missing) if missing else {}), **sellable}
     available = inventory_selectors.available_by_sku(sku_ids)
-    prefetch_related_objects(list(all_skus.values()), "options__value", "product__images")
-    shop_names = dict(
-        Shop.objects.filter(id__in={s.shop_id for s in all_skus.values()}).values_list("id", "name")
-    )
+    prefetch_display(all_skus.values())
+    shop_names = {sku.shop_id: sku.product.shop.name for sku in all_skus.values()}
 
     shops: dict[int, CartShopView] = {}
     unavailable: list[CartLineView] = []

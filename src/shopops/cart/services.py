@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shopops.cart.errors import (
@@ -222,13 +223,17 @@ def remove_purchased(*, user: Any, quantities: Mapping[int, int]) -> None:
     cart = _locked_cart(CartOwner(user=user), create=False)
     if cart is None or not quantities:
         return
-    for line in CartLine.objects.filter(cart=cart, sku_id__in=list(quantities)):
-        left = line.quantity - quantities[line.sku_id]
-        if left <= 0:
-            line.delete()
-        else:
-            line.quantity, line.updated_at = left, timezone.now()
-            line.save(update_fields=["quantity", "updated_at"])
+    bought_all, partly = [], []
+    for sku_id, quantity in CartLine.objects.filter(cart=cart, sku_id__in=list(quantities)).values_list(
+        "sku_id", "quantity"
+    ):
+        (bought_all if quantity <= quantities[sku_id] else partly).append(sku_id)
+    if bought_all:
+        CartLine.objects.filter(cart=cart, sku_id__in=bought_all).delete()
+    for sku_id in partly:
+        CartLine.objects.filter(cart=cart, sku_id=sku_id).update(
+            quantity=F("quantity") - quantities[sku_id], updated_at=timezone.now()
+        )
     _touch(cart)
 
 
