@@ -664,8 +664,8 @@ def main() -> None:
 
     print()
     print(
-        f"Checkout benchmark: {args.shoppers} shoppers, {args.runs} runs x {args.seconds:g}s, gunicorn gthread "
-        f"{args.workers}x{args.threads}, 2 shops per checkout (1 group, 2 orders, 2 lines)"
+        f"Checkout benchmark: {args.shoppers} shoppers, {args.runs} runs x {args.seconds:g}s, "
+        f"gunicorn gthread {args.workers}x{args.threads}, 2 shops per checkout (1 group, 2 orders, 2 lines)"
     )
     print(f"{'':34}{'checkouts/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
     for label, rate, values in (
@@ -679,9 +679,7 @@ def main() -> None:
         steps = [x for out in outcomes for x in out.steps.get(name, [])]
         print(f"  {name:32} p50 {pct(steps, 0.5) * 1000:6.1f} ms   p99 {pct(steps, 0.99) * 1000:6.1f} ms")
     total = sum(len(out.placed) for out in outcomes)
-    print(
-        f"  checkouts verified: {total}, replayed submits answered the same group: {replays}, errors: {errors}"
-    )
+    print(f"  checkouts verified: {total}, replays answered with the same group: {replays}, errors: {errors}")
     if errors:
         print("  first errors:", *[e for out in outcomes for e in out.errors][:3], sep="\n    ")
     print(
