@@ -523,11 +523,13 @@ def _permissions_of(roles: Iterable[Role]) -> set[str]:
 
 def _ensure_can_grant(actor: Any, shop_id: int | None, roles: Iterable[Role]) -> None:
     """No escalation: an actor hands out only permissions they hold themselves."""
-    held = (
-        selectors.platform_permissions(actor)
-        if shop_id is None
-        else selectors.shop_permissions(actor, shop_id)
-    )
+    if shop_id is None:
+        # Platform admins act with every shop permission everywhere, so those count as held too.
+        held = selectors.platform_permissions(actor) | (
+            frozenset(SHOP_PERMISSIONS) if selectors.is_platform_admin(actor) else frozenset()
+        )
+    else:
+        held = selectors.shop_permissions(actor, shop_id)
     missing = sorted(_permissions_of(roles) - held)
     if missing:
         raise GrantExceedsOwnPermissions(missing=missing)

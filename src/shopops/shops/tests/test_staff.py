@@ -529,3 +529,10 @@ def test_a_shop_cannot_send_unlimited_invitations_in_a_day(client, world, monkey
     ]
     assert codes == [201, 201, 429]
     assert Invitation.objects.filter(shop=world.shop_a).count() == 2
+
+
+def test_a_superuser_can_appoint_the_first_platform_admin(world):
+    root = make_user("root", is_superuser=True, is_staff=True)
+    newcomer = make_user("ops")
+    membership = services.grant_platform_role(actor=root, user_id=newcomer.pk, role_codes=[PLATFORM_ADMIN])
+    assert [r.code for r in membership.roles.all()] == [PLATFORM_ADMIN]
