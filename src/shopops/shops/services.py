@@ -570,7 +570,11 @@ def hash_token(token: str) -> str:
 
 
 def accept_url(token: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/invitations/accept/?{urlencode({'token': token})}"
+    """The absolute link to the accept page (shops.urls), for emails and for the inviter to share."""
+    from django.urls import reverse
+
+    path = reverse("shops:accept_invitation")
+    return f"{settings.SITE_URL.rstrip('/')}{path}?{urlencode({'token': token})}"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The page an invitation email links to: see what you are invited to, then accept it.
 
-Mounted by shopops/urls.py as `path("", include("shopops.shops.urls"))`, giving
-/invitations/accept/?token=... (services.accept_url builds that link).
+Mounted by shopops/urls.py under /shops/, giving /shops/invitations/accept/?token=...
+(services.accept_url builds that link with reverse(), so the mount point may move).
 """
 
 from __future__ import annotations
