@@ -7,23 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from shopops.orders.models import ActorRole, ExceptionKind, Order, OrderEvent, OrderStatus
 from shopops.orders.state import ACTION_LABELS, Action, allowed_actions
 
 STEP_FLOW = [
-    (OrderStatus.PENDING_PAYMENT, "提交订单"),
-    (OrderStatus.PAID, "付款成功"),
-    (OrderStatus.SHIPPED, "商家发货"),
-    (OrderStatus.DELIVERED, "送达"),
-    (OrderStatus.COMPLETED, "交易完成"),
+    (OrderStatus.PENDING_PAYMENT, _("已下单")),
+    (OrderStatus.PAID, _("付款成功")),
+    (OrderStatus.SHIPPED, _("商家发货")),
+    (OrderStatus.DELIVERED, _("送达")),
+    (OrderStatus.COMPLETED, _("交易完成")),
 ]
 _RANK = {status: index for index, (status, _) in enumerate(STEP_FLOW)}
 
 
 @dataclass(frozen=True)
 class Step:
-    label: str
+    label: Any
     done: bool
     current: bool
 
@@ -46,13 +47,13 @@ class TimelineEntry:
     data: dict
 
 
-_ROLE_LABELS = {ActorRole.SHOPPER: "买家", ActorRole.MERCHANT: "商家", ActorRole.SYSTEM: "系统"}
+_ROLE_LABELS = {ActorRole.SHOPPER: _("买家"), ActorRole.MERCHANT: _("商家"), ActorRole.SYSTEM: _("系统")}
 
 
 def timeline_entries(events: list[OrderEvent], *, show_actor_names: bool = False) -> list[TimelineEntry]:
     entries = []
     for event in events:
-        actor = _ROLE_LABELS.get(event.actor_role, event.actor_role)
+        actor = str(_ROLE_LABELS.get(event.actor_role, event.actor_role))
         if show_actor_names and event.actor is not None:
             actor = f"{actor} · {event.actor.label}"
         label = ACTION_LABELS.get(event.action, event.action)

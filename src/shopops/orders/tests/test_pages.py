@@ -274,3 +274,11 @@ def test_the_admin_lists_orders_and_flags_them_through_the_state_machine(paid_or
     order.refresh_from_db()
     assert order.has_exception and order.exception_kind == "quality"
     assert order.events.filter(action="mark_exception", actor=shop.owner).exists()
+
+
+def test_pages_speak_english_when_asked(ready):
+    _, _, browser = ready
+    cart = browser.get("/cart/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Check out" in cart and "Total (before shipping)" in cart
+    checkout = browser.get("/checkout/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Place order" in checkout and "Total to pay" in checkout
