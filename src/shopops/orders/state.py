@@ -147,10 +147,13 @@ def transition(order: Order, action: str, actor: Any, reason: str = "", *, data:
             )
         role = _role_of(actor, locked, rule)
         before = locked.status
+        columns = _column_values(locked)
         event_data = EFFECTS[action](locked, actor=actor, role=role, reason=reason, data=data)
         if rule.to is not None:
             locked.status = rule.to
-        locked.save()
+        # Write only what the action changed: no rewrite (and re-encryption) of the address snapshot.
+        changed = [name for name, value in _column_values(locked).items() if columns[name] != value]
+        locked.save(update_fields=[*changed, "updated_at"])
         OrderEvent.objects.create(
             order=locked,
             action=action,
@@ -179,6 +182,10 @@ def record_event(
         reason=(reason or "")[:255],
         data=data or {},
     )
+
+
+def _column_values(order: Order) -> dict[str, Any]:
+    return {field.attname: getattr(order, field.attname) for field in Order._meta.concrete_fields}
 
 
 def _lock(order: Order, action: str) -> Order:
