@@ -123,18 +123,25 @@ def _keep(token: str) -> str | None:
 def index_tokens(text: str) -> list[str]:
     """Tokens for the search document: jieba's search mode, which adds the shorter words inside long
     ones (连衣裙 -> 连衣, 衣裙, 连衣裙) so a query for any of them matches."""
-    text = unicodedata.normalize("NFKC", text or "")
+    return list(_index_tokens(text or ""))
+
+
+@lru_cache(maxsize=50_000)
+def _index_tokens(text: str) -> tuple[str, ...]:
+    # Cached: category paths, brand names and attribute values repeat on every product of a bulk
+    # import; jieba is the costliest step of indexing.
+    text = unicodedata.normalize("NFKC", text)
     tokens: list[str] = []
     for piece in _jieba().cut_for_search(text):
         for word in _WORD.findall(piece):
             kept = _keep(word)
             if kept:
                 tokens.append(kept)
-    return tokens
+    return tuple(tokens)
 
 
 def index_text(*texts: str) -> str:
-    return " ".join(token for text in texts for token in index_tokens(text))
+    return " ".join(token for text in texts for token in _index_tokens(text or ""))
 
 
 @dataclass(frozen=True)

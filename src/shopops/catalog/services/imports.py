@@ -626,7 +626,8 @@ def _apply(
         ],
         batch_size=5000,
     )
-    updated = [g for g in groups if g not in new_groups]
+    new_keys = {g.spu_code for g in new_groups}
+    updated = [g for g in groups if g.spu_code not in new_keys]
     for group in updated:
         product = group.existing
         fields = group.product_fields
