@@ -140,3 +140,11 @@ def test_the_console_hides_other_shops_and_refuses_staff_without_the_permission(
     assert client.get("/console/aftersales/").status_code == 302
     request.refresh_from_db()
     assert request.status == "requested"
+
+
+def test_pages_speak_english_when_the_shopper_switches(client, roles):
+    order = bare_order(ShopFactory())
+    _login(client, order.user)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/aftersales/new/{order.number}/").content.decode()
+    assert "Submit request" in page and "Return and refund" in page
