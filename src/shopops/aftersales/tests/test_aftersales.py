@@ -366,3 +366,23 @@ def test_the_staff_queue_lists_only_the_shops_requests(client, delivered, agent)
     _request(other)
     items = api_as(client, agent).get(f"/aftersales/shops/{delivered.shop_id}/requests").json()["items"]
     assert [i["order_no"] for i in items] == [delivered.number]
+
+
+def test_exchanges_nobody_confirms_close_themselves(delivered, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopops.aftersales import tasks
+
+    request = _request(delivered, kind="exchange", reason="size")
+    services.approve(request=request, actor=agent)
+    services.ship_back(request=request, actor=delivered.user, carrier_name="中通", waybill_no="ZT778899")
+    services.receive(request=request, actor=agent, passed=True)
+    services.ship_replacement(request=request, actor=agent, carrier_name="顺丰", waybill_no="SF990011")
+    assert tasks.close_finished() == 0  # just shipped
+    AfterSalesRequest.objects.filter(pk=request.pk).update(updated_at=timezone.now() - timedelta(days=11))
+    assert tasks.close_finished() == 1
+    request.refresh_from_db()
+    assert request.status == AfterSalesStatus.CLOSED
+    assert request.events.last().actor_role == "system"
