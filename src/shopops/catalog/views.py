@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from shopops.catalog import cache, presenters, search, selectors
 from shopops.catalog.errors import ProductNotFound
@@ -19,11 +21,11 @@ from shopops.core.errors import NotFound
 
 PAGE_SIZE = 24
 SORT_LABELS = [
-    ("relevance", "综合"),
-    ("sales", "销量"),
-    ("newest", "新品"),
-    ("price_asc", "价格从低到高"),
-    ("price_desc", "价格从高到低"),
+    ("relevance", _("综合")),
+    ("sales", _("销量")),
+    ("newest", _("新品")),
+    ("price_asc", _("价格从低到高")),
+    ("price_desc", _("价格从高到低")),
 ]
 
 
@@ -109,7 +111,11 @@ def _decorate_facets(
             if bucket["selected"]
             else _url(get, price_min=bucket["min"], price_max=bucket["max"])
         )
-        bucket["label"] = f"¥{bucket['min']}–{bucket['max']}" if bucket["max"] else f"¥{bucket['min']} 以上"
+        bucket["label"] = (
+            f"¥{bucket['min']}–{bucket['max']}"
+            if bucket["max"]
+            else gettext("¥%(min)s 以上") % {"min": bucket["min"]}
+        )
     # Category facet: the children of the current category (or the top level), with counts.
     depth = category.depth + 1 if category else 1
     prefix = category.path if category else ""

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from shopops.catalog import cache, selectors
 
@@ -44,13 +45,13 @@ def home_product_sections(limit: int = 10) -> dict[str, Any]:
     tree = cache.listing("tree-data", {}, selectors.category_tree)
     sections = [
         {
-            "title": "热销榜单",
+            "title": _("热销榜单"),
             "subtitle": "Best sellers",
             "items": home_products(sort="sales", limit=limit),
             "url": "/search/?sort=sales",
         },
         {
-            "title": "新品上架",
+            "title": _("新品上架"),
             "subtitle": "New arrivals",
             "items": home_products(sort="newest", limit=limit),
             "url": "/search/?sort=newest",

@@ -14,6 +14,11 @@
     var dataNode = document.getElementById("sku-data");
     if (!form || !dataNode) return;
     var data = JSON.parse(dataNode.textContent);
+    var i18nNode = document.getElementById("sku-i18n");
+    var t = Object.assign(
+      { choose: "请选择", sep: "、", in_stock: "有货", in_stock_n: "有货（库存 {n} 件）", out: "暂时缺货", unavailable: "该组合暂不销售" },
+      i18nNode ? JSON.parse(i18nNode.textContent) : {}
+    );
     var axes = data.axes.map(function (a) { return a.code; });
     var picked = {};
     var priceEl = document.getElementById("sku-price");
@@ -56,7 +61,7 @@
       var sku = current();
       if (!sku) {
         var missing = data.axes.filter(function (a) { return picked[a.code] === undefined; }).map(function (a) { return a.name; });
-        stockEl.textContent = missing.length ? "请选择" + missing.join("、") : "该组合暂不销售";
+        stockEl.textContent = missing.length ? t.choose + missing.join(t.sep) : t.unavailable;
         stockEl.className = "availability";
         labelEl.textContent = "";
         idInput.value = "";
@@ -68,7 +73,7 @@
       labelEl.textContent = sku.label;
       idInput.value = sku.id;
       var ok = inStock(sku);
-      stockEl.textContent = sku.available === null ? "有货" : ok ? "有货（库存 " + sku.available + " 件）" : "暂时缺货";
+      stockEl.textContent = sku.available === null ? t.in_stock : ok ? t.in_stock_n.replace("{n}", sku.available) : t.out;
       stockEl.className = "availability " + (ok ? "ok" : "out");
       if (qty && sku.available) qty.max = Math.min(99, sku.available);
       if (addButton) addButton.disabled = !ok;
