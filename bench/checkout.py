@@ -27,7 +27,8 @@ What it does, in one run of the script:
    returned the same group, no group exists that no client placed, and for every SKU stock
    on_hand / reserved match the paid / pending order lines and the ledger.
 
-Prints one table (medians of the runs) with the ratio HTTP / raw.
+Prints one table (medians of the runs) with the ratio HTTP / raw. With `--profile N` it instead runs N
+checkouts in-process under cProfile and prints statements and CPU per checkout and where the time goes.
 """
 
 from __future__ import annotations
@@ -615,6 +616,89 @@ def verify(seed: Seed, outcomes: list[Outcome], since: float) -> list[str]:
 # --------------------------------------------------------------------------------------------------------
 
 
+PROFILED = {
+    ("cart/api.py", "add_item"): "add to cart (API, x2)",
+    ("cart/services.py", "add_item"): "  cart service",
+    ("cart/selectors.py", "cart_view"): "  cart returned in the answer",
+    ("orders/api.py", "submit"): "submit (API)",
+    ("cart/pricing.py", "price_checkout"): "  price_checkout",
+    ("orders/services.py", "_reserve_stock"): "  inventory.reserve_order",
+    ("orders/services.py", "_create_orders"): "  group, orders, lines, events",
+    ("cart/services.py", "remove_purchased"): "  cart clean-up",
+    ("orders/payment_link.py", "start_payment"): "  payments.create_payment",
+    ("orders/api.py", "group_out"): "  the answer",
+    ("payments/views.py", "sandbox_cashier"): "cashier page + pay",
+    ("payments/services.py", "handle_notification"): "  notification handling",
+    ("orders/payment_link.py", "record_payment"): "    orders.record_payment",
+    ("inventory/services.py", "commit_order"): "      inventory.commit_order",
+    ("orders/tasks.py", "record_sales"): "      sales counters (eager task)",
+    ("django/db/models/sql/compiler.py", "as_sql"): "ORM: compiling SQL (all)",
+    ("psycopg/cursor.py", "execute"): "SQL execution incl. round trips (all)",
+    ("django/template/base.py", "render"): "templates (all)",
+}
+
+
+def profile(seed: Seed, checkouts: int) -> None:
+    """One shopper, in-process (Django test client, same settings and database): statements per
+    checkout, CPU per checkout and where the wall time goes (cProfile)."""
+    import cProfile
+    import json
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    user_id, token, address_id = seed.shoppers[0]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    rng = random.Random(user_id)
+
+    def checkout() -> None:
+        for shop_id in seed.shops:
+            body = json.dumps({"sku_id": rng.choice(seed.skus[shop_id])})
+            assert client.post("/api/v1/cart/items", body, "application/json", **auth).status_code == 201
+        body = json.dumps(
+            {"idempotency_key": uuid.uuid4().hex, "address_id": address_id, "channel": "sandbox"}
+        )
+        placed = client.post("/api/v1/orders", body, "application/json", **auth)
+        payment_no = placed.json()["payment"]["payment_no"]
+        client.get(f"/pay/sandbox/{payment_no}/")
+        paid = client.post(f"/pay/sandbox/{payment_no}/", {"action": "pay", "method": "alipay"})
+        assert paid.status_code == 302
+
+    for _ in range(5):
+        checkout()
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        checkout()
+    cpu = time.process_time()
+    for _ in range(checkouts):
+        checkout()
+    cpu = (time.process_time() - cpu) / checkouts
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(checkouts):
+        checkout()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = sum(v[3] for (_, _, name), v in stats.items() if name == "checkout")
+    found: dict[str, float] = {}
+    for (filename, _, name), values in stats.items():
+        for (suffix, function), label in PROFILED.items():
+            if filename.endswith(suffix) and name == function:
+                found[label] = found.get(label, 0) + values[3]
+    print(f"SQL statements per checkout: {len(executed)}; app CPU per checkout: {cpu * 1000:.0f} ms")
+    print(f"{'part of one checkout':46}{'ms':>8}{'share':>8}")
+    for label in PROFILED.values():
+        if label in found:
+            print(f"{label:46}{found[label] / checkouts * 1000:8.1f}{found[label] / total:8.1%}")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -631,10 +715,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile N checkouts in-process instead of the load test",
+    )
     args = parser.parse_args()
 
     ensure_database(DB_URL)
     seed = setup(args.shoppers)
+    if args.profile:
+        profile(seed, args.profile)
+        return
     port = free_port()
     server = start_server(port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
