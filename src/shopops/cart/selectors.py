@@ -124,11 +124,22 @@ def cart_lines(cart: Cart | None) -> list[CartLine]:
     return list(CartLine.objects.filter(cart=cart).order_by("-added_at", "-id"))
 
 
+def owner_lines(owner: CartOwner) -> list[CartLine]:
+    """The owner's cart lines in one query (no separate look-up of the cart row)."""
+    if owner.user is not None:
+        qs = CartLine.objects.filter(cart__user=owner.user)
+    elif owner.token:
+        qs = CartLine.objects.filter(cart__token=owner.token, cart__user__isnull=True)
+    else:
+        return []
+    return list(qs.order_by("-added_at", "-id"))
+
+
 def cart_view(owner: CartOwner) -> CartView:
     from shopops.catalog import selectors as catalog_selectors
     from shopops.inventory import selectors as inventory_selectors
 
-    lines = cart_lines(find_cart(owner))
+    lines = owner_lines(owner)
     if not lines:
         return CartView(shops=[], unavailable=[])
     sku_ids = [line.sku_id for line in lines]
@@ -183,7 +194,7 @@ def checkout_items(*, user: Any, sku_ids: list[int] | None = None) -> list[Check
     """
     from shopops.catalog import selectors as catalog_selectors
 
-    lines = cart_lines(find_cart(CartOwner(user=user)))
+    lines = owner_lines(CartOwner(user=user))
     if sku_ids is not None:
         by_sku = {line.sku_id: line for line in lines}
         missing = [sku_id for sku_id in sku_ids if sku_id not in by_sku]
