@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from shopops.console.unfold_config import SIDEBAR as CONSOLE_SIDEBAR
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("SHOPOPS_VAR_DIR", PROJECT_DIR / "var"))
@@ -291,6 +293,7 @@ UNFOLD = {
     "SITE_SYMBOL": "storefront",
     "SHOW_LANGUAGES": True,
     "DASHBOARD_CALLBACK": "shopops.console.dashboard.dashboard_callback",
+    "SIDEBAR": CONSOLE_SIDEBAR,
     "COLORS": {
         "primary": {
             "50": "255 241 242",

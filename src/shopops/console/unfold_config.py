@@ -36,94 +36,128 @@ def _link(url_name: str) -> Callable[[Any], str]:
     return lambda request: _url(url_name) or "#"
 
 
-def _visible(url_name: str, model_perm: str | None, platform_only: bool) -> Callable[[Any], bool]:
+def _holds(request, perm: str | None) -> bool:
+    """Role-based visibility: the user holds `perm` in at least one shop, or on the platform.
+
+    Django model permissions are not used: merchant staff get their powers from shop roles
+    (shops.permissions), and each page checks the same codes again per shop.
+    """
+    if perm is None:
+        return True
+    from shopops.shops import selectors
+
+    user = request.user
+    if selectors.has_platform_perm(user, perm):
+        return True
+    shop_ids = selectors.shop_ids_with_perm(user, perm)
+    return shop_ids is None or bool(shop_ids)
+
+
+def _visible(url_name: str, perm: str | None, platform_only: bool) -> Callable[[Any], bool]:
     def check(request) -> bool:
         if _url(url_name) is None:
             return False
         if platform_only and not _is_platform_operator(request):
             return False
-        return model_perm is None or request.user.has_perm(model_perm)
+        return _holds(request, perm)
 
     return check
 
 
 def item(
-    title: Any, icon: str, url_name: str, model_perm: str | None = None, platform_only: bool = False
+    title: Any, icon: str, url_name: str, perm: str | None = None, platform_only: bool = False
 ) -> dict[str, Any]:
-    """One sidebar link. icon: a Material Symbols name (unfold ships the font)."""
+    """One sidebar link. icon: a Material Symbols name (unfold ships it); perm: a role permission code."""
     return {
         "title": title,
         "icon": icon,
         "link": _link(url_name),
-        "permission": _visible(url_name, model_perm, platform_only),
+        "permission": _visible(url_name, perm, platform_only),
     }
 
 
 SIDEBAR: dict[str, Any] = {
     "show_search": True,
-    "show_all_applications": True,
+    "show_all_applications": False,
     "navigation": [
         {
             "title": _("概览"),
             "items": [
                 item(_("运营概览"), "dashboard", "admin:index"),
+                item(_("订单分析"), "monitoring", "orders_console:analytics", "orders.view"),
                 # "/" is a prefix of every path: without an explicit "active" it would always look selected.
                 {"title": _("访问商城"), "icon": "storefront", "link": "/", "active": lambda request: False},
             ],
         },
         {
-            "title": _("店铺"),
+            "title": _("交易"),
             "separator": True,
             "items": [
-                item(_("店铺"), "store", "admin:shops_shop_changelist", "shops.view_shop"),
-                item(_("员工成员"), "badge", "admin:shops_membership_changelist", "shops.view_membership"),
-                item(_("员工邀请"), "mail", "admin:shops_invitation_changelist", "shops.view_invitation"),
-                item(_("角色"), "admin_panel_settings", "admin:shops_role_changelist", "shops.view_role"),
+                item(_("订单"), "receipt_long", "orders_console:list", "orders.view"),
+                item(_("售后工作台"), "assignment_return", "aftersales_console:queue", "aftersales.manage"),
+                item(_("客服工单"), "support_agent", "service_console:queue", "service.manage"),
+                item(_("评价管理"), "reviews", "reviews_console:list", "reviews.moderate"),
+                item(_("运费规则"), "local_shipping", "cart_console:shipping", "logistics.manage"),
+                item(_("支付"), "payments", "admin:payments_payment_changelist", "platform.payments", True),
             ],
         },
         {
             "title": _("商品与库存"),
             "separator": True,
             "items": [
-                item(_("商品"), "inventory_2", "admin:catalog_product_changelist", "catalog.view_product"),
-                item(_("类目"), "account_tree", "admin:catalog_category_changelist", "catalog.view_category"),
-                item(_("品牌"), "sell", "admin:catalog_brand_changelist", "catalog.view_brand"),
+                item(_("商品管理"), "inventory_2", "catalog_console:index", "catalog.view"),
+                item(_("库存与采购"), "warehouse", "inventory_console:index", "inventory.view"),
+                item(_("商品（后台表）"), "list_alt", "admin:catalog_product_changelist", "catalog.view"),
+                item(_("类目"), "account_tree", "admin:catalog_category_changelist", "catalog.view"),
+                item(_("品牌"), "sell", "admin:catalog_brand_changelist", "catalog.view"),
+            ],
+        },
+        {
+            "title": _("店铺"),
+            "separator": True,
+            "items": [
+                item(_("店铺"), "store", "admin:shops_shop_changelist", "shop.view"),
+                item(_("员工成员"), "badge", "admin:shops_membership_changelist", "staff.view"),
+                item(_("员工邀请"), "mail", "admin:shops_invitation_changelist", "staff.manage"),
                 item(
-                    _("仓库"), "warehouse", "admin:inventory_warehouse_changelist", "inventory.view_warehouse"
+                    _("角色"), "admin_panel_settings", "admin:shops_role_changelist", "platform.roles", True
                 ),
-                item(_("库存"), "stacks", "admin:inventory_stock_changelist", "inventory.view_stock"),
             ],
         },
         {
             "title": _("用户"),
             "separator": True,
             "items": [
-                item(_("用户"), "person", "admin:accounts_user_changelist", "accounts.view_user", True),
+                item(_("用户"), "person", "admin:accounts_user_changelist", "platform.users", True),
                 item(
                     _("实名认证"),
                     "id_card",
                     "admin:accounts_realnameverification_changelist",
-                    "accounts.view_realnameverification",
+                    "platform.users",
                     True,
                 ),
-                item(
-                    _("短信验证码"), "sms", "admin:accounts_smscode_changelist", "accounts.view_smscode", True
-                ),
+                item(_("短信验证码"), "sms", "admin:accounts_smscode_changelist", "platform.users", True),
             ],
         },
         {
             "title": _("系统"),
             "separator": True,
             "items": [
-                item(_("审计日志"), "history", "admin:core_auditlog_changelist", "core.view_auditlog", True),
+                item(_("审计日志"), "history", "admin:core_auditlog_changelist", "audit.view"),
                 item(
                     _("定时任务"),
                     "schedule",
                     "admin:django_celery_beat_periodictask_changelist",
-                    "django_celery_beat.view_periodictask",
+                    "platform.shops",
                     True,
                 ),
-                item(_("登录失败记录"), "gpp_maybe", "admin:axes_accessattempt_changelist", None, True),
+                item(
+                    _("登录失败记录"),
+                    "gpp_maybe",
+                    "admin:axes_accessattempt_changelist",
+                    "platform.users",
+                    True,
+                ),
             ],
         },
     ],
