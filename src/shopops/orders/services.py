@@ -570,33 +570,67 @@ def close_unpaid_group(*, group: OrderGroup, only_if_due: bool = True, reason: s
     return group
 
 
-def close_expired_groups(*, now: datetime | None = None, batch_size: int = 200) -> int:
-    """Close every unpaid group past its deadline; each in its own transaction. Returns how many."""
+def close_expired_groups(
+    *, now: datetime | None = None, batch_size: int = 200, budget_seconds: float = 50
+) -> int:
+    """Close every unpaid group past its deadline, each in its own transaction, batch after batch
+    until none is left or the time budget (under the beat interval) is spent. Returns how many."""
+    import time
+
     now = now or timezone.now()
-    closed = 0
-    groups = OrderGroup.objects.filter(payment_status=GroupPaymentStatus.UNPAID, pay_deadline__lte=now)
-    for group in groups.order_by("pay_deadline", "id")[:batch_size]:
-        try:
-            result = close_unpaid_group(group=group)
-        except Exception:
-            logger.exception("could not close unpaid order group %s", group.number)
-            continue
-        closed += result.payment_status == GroupPaymentStatus.CLOSED
+    started = time.monotonic()
+    closed, failed = 0, set()
+    while time.monotonic() - started < budget_seconds:
+        due = (
+            OrderGroup.objects.filter(payment_status=GroupPaymentStatus.UNPAID, pay_deadline__lte=now)
+            .exclude(pk__in=failed)
+            .order_by("pay_deadline", "id")[:batch_size]
+        )
+        batch = list(due)
+        for group in batch:
+            try:
+                result = close_unpaid_group(group=group)
+            except Exception:
+                logger.exception("could not close unpaid order group %s", group.number)
+                failed.add(group.pk)
+                continue
+            if result.payment_status == GroupPaymentStatus.CLOSED:
+                closed += 1
+            else:
+                failed.add(group.pk)  # paid meanwhile: not to be looked at again in this run
+        if len(batch) < batch_size:
+            break
     return closed
 
 
-def auto_confirm_delivered(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Confirm receipt for orders delivered long enough ago that the shopper did not (system actor)."""
+def auto_confirm_delivered(
+    *, now: datetime | None = None, batch_size: int = 500, budget_seconds: float = 500
+) -> int:
+    """Confirm receipt for orders delivered long enough ago that the shopper did not (system actor),
+    batch after batch within the time budget."""
+    import time
+
     now = now or timezone.now()
-    confirmed = 0
-    due = Order.objects.filter(status=OrderStatus.DELIVERED, auto_confirm_at__lte=now)
-    for order in due.order_by("auto_confirm_at", "id")[:batch_size]:
-        try:
-            transition(order, Action.CONFIRM, None, "超时自动确认收货 / Receipt confirmed automatically")
-        except DomainError:
-            continue  # changed meanwhile (confirmed by the shopper): nothing to do
-        except Exception:
-            logger.exception("could not auto-confirm order %s", order.number)
-            continue
-        confirmed += 1
+    started = time.monotonic()
+    confirmed, skipped = 0, set()
+    while time.monotonic() - started < budget_seconds:
+        due = (
+            Order.objects.filter(status=OrderStatus.DELIVERED, auto_confirm_at__lte=now)
+            .exclude(pk__in=skipped)
+            .order_by("auto_confirm_at", "id")[:batch_size]
+        )
+        batch = list(due)
+        for order in batch:
+            try:
+                transition(order, Action.CONFIRM, None, "超时自动确认收货 / Receipt confirmed automatically")
+            except DomainError:
+                skipped.add(order.pk)  # changed meanwhile (confirmed by the shopper): nothing to do
+                continue
+            except Exception:
+                logger.exception("could not auto-confirm order %s", order.number)
+                skipped.add(order.pk)
+                continue
+            confirmed += 1
+        if len(batch) < batch_size:
+            break
     return confirmed

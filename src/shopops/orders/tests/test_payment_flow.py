@@ -355,3 +355,18 @@ def test_the_payments_api_can_pay_a_group_by_its_number(client, placed, after_co
         .status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_the_timeout_task_drains_every_due_group_batch_after_batch(shopper):
+    _, sku = factories.sellable_sku(stock=10)
+    groups = []
+    for _ in range(5):
+        factories.fill_cart(shopper, (sku, 1))
+        groups.append(factories.place_order(shopper).group)
+    OrderGroup.objects.filter(pk__in=[g.pk for g in groups]).update(
+        pay_deadline=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.close_expired_groups(batch_size=2) == 5
+    assert not OrderGroup.objects.filter(payment_status=GroupPaymentStatus.UNPAID).exists()
+    assert stock_of(sku) == (10, 0)
