@@ -179,16 +179,16 @@ def search(params: SearchParams) -> dict[str, Any]:
         base = base.filter(shop_id=params.shop_id)
     terms = query_terms(params.q) if params.q.strip() else []
     relaxed = False
-    if terms:
-        text_base = _text_condition(base, terms, any_term=False)
-        if len(terms) > 1 and not text_base.exists():
-            # Nothing has every word: show what matches any of them, best first, and say so.
-            text_base = _text_condition(base, terms, any_term=True)
-            relaxed = True
-        base = text_base
-    filters = _filters(params, base)
+    filters = _filters(params, _text_condition(base, terms, any_term=False) if terms else base)
+    # The count and, when no price filter is set, the price buckets come from one aggregate query.
+    with_prices = params.with_facets and filters.price is None
+    count, price_totals = _count_and_prices(filters.apply(), with_prices)
+    if count == 0 and len(terms) > 1:
+        # Nothing has every word: show what matches any of them, best first, and say so.
+        filters = _filters(params, _text_condition(base, terms, any_term=True))
+        count, price_totals = _count_and_prices(filters.apply(), with_prices)
+        relaxed = True
     matching = filters.apply()
-    count = matching.count()
     page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
     page = max(1, params.page)
     offset = (page - 1) * page_size
@@ -210,8 +210,23 @@ def search(params: SearchParams) -> dict[str, Any]:
         "sort": params.sort,
     }
     if params.with_facets:
-        result["facets"] = facets(filters, params)
+        result["facets"] = facets(filters, params, price_totals=price_totals)
     return result
+
+
+def _bucket_aggregates() -> dict[str, Count]:
+    aggregates = {}
+    for index, (low, high) in enumerate(PRICE_BUCKETS):
+        condition = Q(min_price__gte=low) & (Q(min_price__lt=high) if high is not None else Q())
+        aggregates[f"b{index}"] = Count("id", filter=condition)
+    return aggregates
+
+
+def _count_and_prices(qs: QuerySet[Product], with_prices: bool) -> tuple[int, dict[str, int] | None]:
+    if not with_prices:
+        return qs.count(), None
+    totals = qs.order_by().aggregate(n=Count("id"), **_bucket_aggregates())
+    return totals.pop("n"), totals
 
 
 def _first_thumbnail() -> QuerySet[ProductImage]:
@@ -246,38 +261,64 @@ def product_card(product: Product) -> dict[str, Any]:
     }
 
 
-def facets(filters: _Filters, params: SearchParams) -> dict[str, Any]:
+def facets(
+    filters: _Filters, params: SearchParams, *, price_totals: dict[str, int] | None = None
+) -> dict[str, Any]:
+    if price_totals is None:
+        price_totals = filters.apply(skip="price").order_by().aggregate(**_bucket_aggregates())
     return {
         "categories": _category_facet(filters.apply(skip="category"), params.category),
         "brands": _brand_facet(filters.apply(skip="brand"), set(params.brand_ids)),
         "attributes": _attribute_facets(filters, set(params.value_ids)),
-        "price_ranges": _price_facet(filters.apply(skip="price"), params),
+        "price_ranges": _price_facet(price_totals, params),
     }
 
 
+def _category_nodes() -> dict[int, dict[str, Any]]:
+    """{category id: its fields}, cached with the lists (every category change bumps them)."""
+    from shopops.catalog import cache
+
+    def build() -> dict[int, dict[str, Any]]:
+        fields = ("id", "path", "name", "name_en", "slug", "depth", "is_active")
+        return {row["id"]: row for row in Category.objects.values(*fields)}
+
+    return cache.listing("category-nodes", {}, build)
+
+
 def _category_facet(qs: QuerySet[Product], selected: Category | None) -> list[dict[str, Any]]:
-    """Counts per category, rolled up to every ancestor, so the tree can show 服装 (120) > 女装 (80)."""
-    per_leaf = dict(qs.order_by().values_list("category__path").annotate(n=Count("id")))
+    """Counts per category, rolled up to every ancestor, so the tree can show 服装 (120) > 女装 (80).
+    Grouped by category id (no join); names and paths come from the cached category map."""
+    per_category = dict(qs.order_by().values_list("category_id").annotate(n=Count("id")))
+    nodes = _category_nodes()
+    by_path = {node["path"]: node for node in nodes.values()}
     steplen = Category.steplen
     totals: dict[str, int] = {}
-    for path, n in per_leaf.items():
+    for category_id, n in per_category.items():
+        node = nodes.get(category_id)
+        if node is None:
+            continue
+        path = node["path"]
         for end in range(steplen, len(path) + 1, steplen):
             totals[path[:end]] = totals.get(path[:end], 0) + n
-    nodes = Category.objects.filter(path__in=totals.keys(), is_active=True).order_by("path")
-    return [
-        {
-            "id": c.id,
-            "name": c.name,
-            "name_en": c.name_en,
-            "slug": c.slug,
-            "depth": c.depth,
-            "parent_path": c.path[:-steplen],
-            "path": c.path,
-            "count": totals[c.path],
-            "selected": bool(selected and selected.id == c.id),
-        }
-        for c in nodes
-    ]
+    result = []
+    for path in sorted(totals):
+        node = by_path.get(path)
+        if node is None or not node["is_active"]:
+            continue
+        result.append(
+            {
+                "id": node["id"],
+                "name": node["name"],
+                "name_en": node["name_en"],
+                "slug": node["slug"],
+                "depth": node["depth"],
+                "parent_path": path[:-steplen],
+                "path": path,
+                "count": totals[path],
+                "selected": bool(selected and selected.id == node["id"]),
+            }
+        )
+    return result
 
 
 def _brand_facet(qs: QuerySet[Product], selected: set[int]) -> list[dict[str, Any]]:
@@ -352,12 +393,7 @@ def _attribute_facets(filters: _Filters, selected: set[int]) -> list[dict[str, A
     return list(grouped.values())
 
 
-def _price_facet(qs: QuerySet[Product], params: SearchParams) -> list[dict[str, Any]]:
-    aggregates = {}
-    for index, (low, high) in enumerate(PRICE_BUCKETS):
-        condition = Q(min_price__gte=low) & (Q(min_price__lt=high) if high is not None else Q())
-        aggregates[f"b{index}"] = Count("id", filter=condition)
-    totals = qs.order_by().aggregate(**aggregates)
+def _price_facet(totals: dict[str, int], params: SearchParams) -> list[dict[str, Any]]:
     result = []
     for index, (low, high) in enumerate(PRICE_BUCKETS):
         n = totals[f"b{index}"]

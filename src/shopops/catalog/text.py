@@ -113,6 +113,12 @@ def _jieba():
     return jieba
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (see CatalogConfig.ready)."""
+    _jieba()
+    index_tokens("预热 warm up")
+
+
 def _keep(token: str) -> str | None:
     token = token.strip().casefold()
     if not token or token in STOP_TOKENS or not _WORD.fullmatch(token):
