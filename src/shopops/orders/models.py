@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shopops.core.fields import EncryptedTextField
 from shopops.core.masking import mask_name, mask_phone
@@ -28,13 +29,15 @@ GROUP_NUMBER_PREFIX = "PG"
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", _("待付款")
-    PAID = "paid", _("待发货")
-    SHIPPED = "shipped", _("已发货")
-    DELIVERED = "delivered", _("待确认收货")
-    COMPLETED = "completed", _("已完成")
-    CANCELLED = "cancelled", _("已取消")
-    CLOSED = "closed", _("已关闭")
+    # A message context keeps these labels apart from other apps' identical words ("已完成" is
+    # "Received" for a purchase order, "Completed" for an order).
+    PENDING_PAYMENT = "pending_payment", pgettext_lazy("order status", "待付款")
+    PAID = "paid", pgettext_lazy("order status", "待发货")
+    SHIPPED = "shipped", pgettext_lazy("order status", "已发货")
+    DELIVERED = "delivered", pgettext_lazy("order status", "待确认收货")
+    COMPLETED = "completed", pgettext_lazy("order status", "已完成")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "已取消")
+    CLOSED = "closed", pgettext_lazy("order status", "已关闭")
 
 
 # States in which nothing more can happen to the order's flow (after-sales is a separate flow).
@@ -51,9 +54,9 @@ class ExceptionKind(models.TextChoices):
 
 
 class GroupPaymentStatus(models.TextChoices):
-    UNPAID = "unpaid", _("待支付")
-    PAID = "paid", _("已支付")
-    CLOSED = "closed", _("已关闭")
+    UNPAID = "unpaid", pgettext_lazy("order payment status", "待支付")
+    PAID = "paid", pgettext_lazy("order payment status", "已支付")
+    CLOSED = "closed", pgettext_lazy("order payment status", "已关闭")
 
 
 class OrderGroup(models.Model):

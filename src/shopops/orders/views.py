@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopops.accounts import selectors as accounts_selectors
@@ -32,14 +32,14 @@ from shopops.orders.models import FINAL_STATUSES, GroupPaymentStatus, OrderStatu
 from shopops.orders.presenters import order_steps, shopper_actions, timeline_entries
 
 STATUS_TABS = [
-    ("", gettext_lazy("全部订单")),
-    (OrderStatus.PENDING_PAYMENT, gettext_lazy("待付款")),
-    (OrderStatus.PAID, gettext_lazy("待发货")),
-    (OrderStatus.SHIPPED, gettext_lazy("待收货")),
-    (OrderStatus.DELIVERED, gettext_lazy("待确认")),
-    (OrderStatus.COMPLETED, gettext_lazy("已完成")),
-    (OrderStatus.CANCELLED, gettext_lazy("已取消")),
-    (OrderStatus.CLOSED, gettext_lazy("已关闭")),
+    ("", pgettext_lazy("order status", "全部订单")),
+    (OrderStatus.PENDING_PAYMENT, pgettext_lazy("order status", "待付款")),
+    (OrderStatus.PAID, pgettext_lazy("order status", "待发货")),
+    (OrderStatus.SHIPPED, pgettext_lazy("order status", "待收货")),
+    (OrderStatus.DELIVERED, pgettext_lazy("order status", "待确认")),
+    (OrderStatus.COMPLETED, pgettext_lazy("order status", "已完成")),
+    (OrderStatus.CANCELLED, pgettext_lazy("order status", "已取消")),
+    (OrderStatus.CLOSED, pgettext_lazy("order status", "已关闭")),
 ]
 
 

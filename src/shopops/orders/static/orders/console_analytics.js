@@ -11,8 +11,8 @@
       var chart = window.echarts.init(trend, dark ? "dark" : null);
       chart.setOption({
         tooltip: { trigger: "axis" },
-        legend: { data: [trend.dataset.gmv, trend.dataset.placed, trend.dataset.paid] },
-        grid: { left: 48, right: 48, top: 36, bottom: 28 },
+        legend: { top: 0, left: "center", data: [trend.dataset.gmv, trend.dataset.placed, trend.dataset.paid] },
+        grid: { left: 48, right: 48, top: 48, bottom: 28, containLabel: false },
         xAxis: { type: "category", data: data.days },
         yAxis: [
           { type: "value", name: "¥" },
@@ -20,8 +20,8 @@
         ],
         series: [
           { name: trend.dataset.gmv, type: "bar", data: data.gmv.map(Number), itemStyle: { color: "#e11d48" } },
-          { name: trend.dataset.placed, type: "line", yAxisIndex: 1, smooth: true, data: data.placed },
-          { name: trend.dataset.paid, type: "line", yAxisIndex: 1, smooth: true, data: data.paid }
+          { name: trend.dataset.placed, type: "line", yAxisIndex: 1, data: data.placed },
+          { name: trend.dataset.paid, type: "line", yAxisIndex: 1, data: data.paid }
         ]
       });
       window.addEventListener("resize", function () { chart.resize(); });
@@ -34,7 +34,7 @@
         grid: { left: 100, right: 24, top: 16, bottom: 24 },
         xAxis: { type: "value", name: "¥" },
         yAxis: { type: "category", data: data.shops.slice().reverse() },
-        series: [{ type: "bar", data: data.shop_gmv.map(Number).reverse(), itemStyle: { color: "#f97316" } }]
+        series: [{ type: "bar", barMaxWidth: 32, data: data.shop_gmv.map(Number).reverse(), itemStyle: { color: "#f97316" } }]
       });
       window.addEventListener("resize", function () { shopChart.resize(); });
     }
