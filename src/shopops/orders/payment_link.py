@@ -262,7 +262,8 @@ def _close_unfillable(order: Order, payment: Any) -> None:
     """Paid, but the reservation was already released: close the order and refund its total."""
     from shopops.orders.state import Action, transition
 
-    # Bypass the group bookkeeping of a normal close: the group is being paid right now.
+    # A normal close (its group bookkeeping is overwritten by record_payment, which marks the group
+    # paid right after), then the order's money goes back.
     transition(order, Action.CLOSE, None, reason="库存已释放，自动退款 / Stock was released; refunded")
     from shopops.payments import services as payments
 
