@@ -370,3 +370,29 @@ def test_the_timeout_task_drains_every_due_group_batch_after_batch(shopper):
     assert services.close_expired_groups(batch_size=2) == 5
     assert not OrderGroup.objects.filter(payment_status=GroupPaymentStatus.UNPAID).exists()
     assert stock_of(sku) == (10, 0)
+
+
+@pytest.mark.django_db
+def test_money_for_an_order_whose_stock_was_already_released_is_refunded(shopper, after_commit):
+    """The safety sweep let the reservation go before the money came: that order cannot be filled,
+    so it closes with a refund while the group's other order is paid normally."""
+    from shopops.inventory import services as inventory
+    from shopops.inventory.models import ReleaseReason
+
+    _, kept = factories.sellable_sku(price="120.00", stock=5)
+    _, lost = factories.sellable_sku(price="150.00", stock=5)
+    factories.fill_cart(shopper, (kept, 1), (lost, 1))
+    group = factories.place_order(shopper).group
+    unfillable = group.orders.get(lines__sku=lost)
+    inventory.release_order(order_ref=unfillable.number, reason=ReleaseReason.EXPIRED)
+
+    with after_commit():
+        payment = factories.pay(group)
+
+    unfillable.refresh_from_db()
+    fine = group.orders.get(lines__sku=kept)
+    assert fine.status == OrderStatus.PAID
+    assert unfillable.status == OrderStatus.CLOSED
+    assert unfillable.refunds.get().amount == unfillable.total
+    assert payment_selectors.refunded_total(payment) == unfillable.total
+    assert stock_of(kept) == (4, 0) and stock_of(lost) == (5, 0)
