@@ -217,7 +217,8 @@ def merge_guest_cart(*, user: Any, token: str | None) -> Cart | None:
     return cart
 
 
-@transaction.atomic
+# No savepoint: it runs inside the order submission's transaction, which rolls back as a whole.
+@transaction.atomic(savepoint=False)
 def remove_purchased(*, user: Any, quantities: Mapping[int, int]) -> None:
     """After an order: take the bought units off the cart (a line bought in full disappears)."""
     cart = _locked_cart(CartOwner(user=user), create=False)
