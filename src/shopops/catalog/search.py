@@ -169,7 +169,12 @@ def _ordered(qs: QuerySet[Product], sort: str, has_text: bool) -> QuerySet[Produ
 
 def search(params: SearchParams) -> dict[str, Any]:
     """One page of on-sale products with total count and facets (plain data, cacheable as is).
-    An unknown or inactive category id answers NotFound."""
+    An unknown or inactive category id answers NotFound.
+
+    The count and the facets depend on the query and filters but not on the sort or the page, so
+    they are computed once per query+filters and cached (with the lists' version token): paging
+    and re-sorting a result only costs the one query that fetches the page's rows.
+    """
     if params.category is None and params.category_id is not None:
         from shopops.catalog.selectors import get_category
 
@@ -178,26 +183,20 @@ def search(params: SearchParams) -> dict[str, Any]:
     if params.shop_id:
         base = base.filter(shop_id=params.shop_id)
     terms = query_terms(params.q) if params.q.strip() else []
-    relaxed = False
-    filters = _filters(params, _text_condition(base, terms, any_term=False) if terms else base)
-    # The count and, when no price filter is set, the price buckets come from one aggregate query.
-    with_prices = params.with_facets and filters.price is None
-    count, price_totals = _count_and_prices(filters.apply(), with_prices)
-    if count == 0 and len(terms) > 1:
-        # Nothing has every word: show what matches any of them, best first, and say so.
-        filters = _filters(params, _text_condition(base, terms, any_term=True))
-        count, price_totals = _count_and_prices(filters.apply(), with_prices)
-        relaxed = True
-    matching = filters.apply()
+    summary = _summary(params, base, terms)
+    filters = _filters(params, _text_condition(base, terms, any_term=summary["relaxed"]) if terms else base)
     page_size = max(1, min(params.page_size, MAX_PAGE_SIZE))
     page = max(1, params.page)
     offset = (page - 1) * page_size
-    rows = list(
-        _ordered(matching, params.sort if params.sort in SORTS else "relevance", bool(terms))
-        .select_related("shop", "brand")
-        .only(*CARD_FIELDS)
-        .annotate(thumb=Subquery(_first_thumbnail()))[offset : offset + page_size]
-    )
+    count = summary["count"]
+    rows = []
+    if offset < count:
+        rows = list(
+            _ordered(filters.apply(), params.sort if params.sort in SORTS else "relevance", bool(terms))
+            .select_related("shop", "brand")
+            .only(*CARD_FIELDS)
+            .annotate(thumb=Subquery(_first_thumbnail()))[offset : offset + page_size]
+        )
     result: dict[str, Any] = {
         "items": [product_card(p) for p in rows],
         "count": count,
@@ -206,12 +205,37 @@ def search(params: SearchParams) -> dict[str, Any]:
         "pages": (count + page_size - 1) // page_size,
         "query": params.q.strip(),
         "terms": [t.word for t in terms],
-        "relaxed": relaxed,
+        "relaxed": summary["relaxed"],
         "sort": params.sort,
     }
     if params.with_facets:
-        result["facets"] = facets(filters, params, price_totals=price_totals)
+        result["facets"] = summary["facets"]
     return result
+
+
+def _summary(params: SearchParams, base: QuerySet[Product], terms: list[QueryTerm]) -> dict[str, Any]:
+    """{"count", "relaxed", "facets"} of a query and its filters, whatever the sort and page."""
+    from shopops.catalog import cache
+
+    key = {k: v for k, v in params.cache_key_params().items() if k not in ("o", "p", "n")}
+
+    def build() -> dict[str, Any]:
+        relaxed = False
+        filters = _filters(params, _text_condition(base, terms, any_term=False) if terms else base)
+        # The count and, without a price filter, the price buckets come from one aggregate query.
+        with_prices = params.with_facets and filters.price is None
+        count, price_totals = _count_and_prices(filters.apply(), with_prices)
+        if count == 0 and len(terms) > 1:
+            # Nothing has every word: show what matches any of them, best first, and say so.
+            relaxed = True
+            filters = _filters(params, _text_condition(base, terms, any_term=True))
+            count, price_totals = _count_and_prices(filters.apply(), with_prices)
+        summary: dict[str, Any] = {"count": count, "relaxed": relaxed}
+        if params.with_facets:
+            summary["facets"] = facets(filters, params, price_totals=price_totals)
+        return summary
+
+    return cache.listing("summary", key, build)
 
 
 def _bucket_aggregates() -> dict[str, Count]:
