@@ -471,6 +471,7 @@ def main() -> None:
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}
         sets = {k: v for k, v in sets.items() if k in wanted or k == "ping"}
+    load_before = os.getloadavg()[0]
     server = start_server(args.port, args.workers, args.threads)
     base = f"http://127.0.0.1:{args.port}"
     results: dict[str, list[Result]] = {name: [] for name in sets}
@@ -493,6 +494,11 @@ def main() -> None:
     finally:
         stop_server(server)
     print_table(results, args, info)
+    # Client, server, PostgreSQL and Redis share the cores; other load on the box shows up here.
+    print(
+        f"load average (1 min) before {load_before:.1f}, "
+        f"after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
 
 def print_table(results: dict[str, list[Result]], args: argparse.Namespace, info: dict) -> None:
