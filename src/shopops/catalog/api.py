@@ -15,8 +15,10 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Query, Router
+from ninja import Router
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
+from pydantic import ValidationError as PydanticValidationError
 
 from shopops.accounts.auth import api_auth
 from shopops.catalog import cache, presenters, search, selectors, services, uploads
@@ -146,20 +148,76 @@ def _search_params(query: ListingQuery, *, q: str = "", facets: bool = False) ->
     )
 
 
-def cached_search(params: search.SearchParams, kind: str = "search") -> bytes:
-    return cache.listing(kind, params.cache_key_params(), lambda: _dumps(search.search(params)))
+# The two busiest public endpoints look the answer up in the cache BEFORE validating the query
+# string (ninja's parameter resolution costs about as much as the cached answer itself): the key
+# is the known parameters as sent. Only on a miss is the query validated by the schema (a bad one
+# answers 422 in the error shape and is never cached) and the search run.
 
 
-@router.get("/products", response=SearchOut, auth=None, summary="On-sale products (browse, cached)")
+def _query_parameters(schema: type[ListingQuery]) -> dict[str, Any]:
+    properties = schema.model_json_schema()["properties"]
+    return {
+        "parameters": [
+            {
+                "in": "query",
+                "name": name,
+                "required": False,
+                "schema": spec,
+                "description": spec.get("description", ""),
+            }
+            for name, spec in properties.items()
+        ]
+    }
+
+
+def _raw_key(request: HttpRequest, schema: type[ListingQuery]) -> dict[str, list[str]]:
+    return {name: request.GET.getlist(name) for name in sorted(request.GET) if name in schema.model_fields}
+
+
+def _validated(request: HttpRequest, schema: type[ListingQuery]) -> Any:
+    data: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        if name not in request.GET:
+            continue
+        is_list = getattr(field.annotation, "__origin__", None) is list
+        data[name] = request.GET.getlist(name) if is_list else request.GET.get(name)
+    try:
+        return schema.model_validate(data)
+    except PydanticValidationError as exc:
+        errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise NinjaValidationError(errors) from None
+
+
+@router.get(
+    "/products",
+    response=SearchOut,
+    auth=None,
+    summary="On-sale products (browse, cached)",
+    openapi_extra=_query_parameters(ListingQuery),
+)
 @public(PUBLIC_NOTE)
-def list_products(request: HttpRequest, query: Query[ListingQuery]):
-    return _json(cached_search(_search_params(query), kind="list"))
+def list_products(request: HttpRequest):
+    def build() -> bytes:
+        query = _validated(request, ListingQuery)
+        return _dumps(search.search(_search_params(query)))
+
+    return _json(cache.listing("list", _raw_key(request, ListingQuery), build))
 
 
-@router.get("/search", response=SearchOut, auth=None, summary="Full-text search with facets (cached)")
+@router.get(
+    "/search",
+    response=SearchOut,
+    auth=None,
+    summary="Full-text search with facets (cached)",
+    openapi_extra=_query_parameters(SearchQuery),
+)
 @public(PUBLIC_NOTE)
-def search_products(request: HttpRequest, query: Query[SearchQuery]):
-    return _json(cached_search(_search_params(query, q=query.q, facets=query.facets)))
+def search_products(request: HttpRequest):
+    def build() -> bytes:
+        query = _validated(request, SearchQuery)
+        return _dumps(search.search(_search_params(query, q=query.q, facets=query.facets)))
+
+    return _json(cache.listing("search", _raw_key(request, SearchQuery), build))
 
 
 @router.get(
