@@ -6,6 +6,8 @@ user use `auth=api_auth` (JWT bearer or the web session with CSRF); public ones 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -19,6 +21,8 @@ from shopops.accounts.auth import api_auth
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, User
 from shopops.accounts.throttling import request_ip
 from shopops.core.errors import NotFound, PermissionDenied
+from shopops.shops.access import ensure_signed_in, public, signed_in
+from shopops.shops.permissions import PLATFORM_PERMISSIONS
 from shopops.shops.selectors import has_platform_perm
 
 router = Router(tags=["accounts"])
@@ -268,6 +272,7 @@ def _used_bearer(request: HttpRequest) -> bool:
 
 
 @router.post("/register", response={201: RegisterOut}, auth=None, summary="Create an account")
+@public("Anyone may open an account; throttled per IP and phone, SMS code proves the phone.")
 def register(request, payload: RegisterIn):
     user = services.register_user(**payload.dict(), ip=request_ip(request))
     pair = services.issue_api_tokens(request=request, user=user)
@@ -275,17 +280,20 @@ def register(request, payload: RegisterIn):
 
 
 @router.post("/sms/send", response=SmsSendOut, auth=None, summary="Send an SMS verification code")
+@public("Sign-up, SMS login and reset need a code before an account or session exists; rate limited.")
 def send_sms(request, payload: SmsSendIn):
     result = services.send_sms_code(phone=payload.phone, purpose=payload.purpose, ip=request_ip(request))
     return {"cooldown_seconds": result.cooldown_seconds, "expires_in": result.expires_in}
 
 
 @router.post("/email/verify", response=MeOut, auth=None, summary="Confirm an email address from its link")
+@public("The emailed one-time link is the credential; the reader may be signed out.")
 def verify_email(request, payload: TokenLinkIn):
     return _me(services.verify_email(token=payload.token))
 
 
 @router.post("/email/resend", response={202: None}, auth=api_auth, summary="Send the verification link again")
+@signed_in("Re-sends the link for the caller's own address.")
 def resend_verification(request):
     services.send_email_verification(user=request.auth)
     return Status(202, None)
@@ -295,6 +303,7 @@ def resend_verification(request):
 
 
 @router.post("/token", response=TokenOut, auth=None, summary="Sign in: password or SMS code -> JWT pair")
+@public("Sign-in: the password or SMS code is the credential; axes and throttling limit guessing.")
 def obtain_token(request, payload: TokenIn):
     if payload.grant_type == "sms":
         user = services.authenticate_with_sms(request=request, phone=payload.phone, code=payload.code)
@@ -306,6 +315,7 @@ def obtain_token(request, payload: TokenIn):
 
 
 @router.post("/token/refresh", response=TokenOut, auth=None, summary="Rotate a refresh token")
+@public("The refresh token is the credential; rotation detects reuse.")
 def refresh_token(request, payload: RefreshIn):
     pair = tokens.rotate_refresh_token(
         payload.refresh, ip=request_ip(request), user_agent=_user_agent(request)
@@ -314,23 +324,27 @@ def refresh_token(request, payload: RefreshIn):
 
 
 @router.post("/logout", response={204: None}, auth=None, summary="Sign this device out (revoke its tokens)")
+@public("Revokes only the token family of the refresh token presented; holding it is the credential.")
 def logout(request, payload: RefreshIn):
     tokens.revoke_refresh_family(payload.refresh)
     return Status(204, None)
 
 
 @router.post("/logout-all", response={204: None}, auth=api_auth, summary="Sign out every device and session")
+@signed_in("Signs out the caller's own devices and sessions.")
 def logout_all(request):
     services.log_out_everywhere(user=request.auth)
     return Status(204, None)
 
 
 @router.get("/me/devices", response=list[DeviceOut], auth=api_auth, summary="Signed-in apps (token families)")
+@signed_in("Lists the caller's own token families.")
 def devices(request):
     return selectors.active_devices(request.auth)
 
 
 @router.delete("/me/devices/{family}", response={204: None}, auth=api_auth, summary="Sign one device out")
+@signed_in("Revokes one of the caller's own token families; another user's family is 404.")
 def revoke_device(request, family: str):
     if not tokens.revoke_family(user=request.auth, family=family[:64]):
         raise NotFound(resource="device")
@@ -341,6 +355,7 @@ def revoke_device(request, family: str):
 
 
 @router.get("/session", response=SessionOut, auth=None, summary="Who is signed in; sets the CSRF cookie")
+@public("Answers only about the requester's own session and sets the CSRF cookie.")
 def session_status(request):
     get_token(request)
     user = request.user
@@ -350,6 +365,7 @@ def session_status(request):
 
 
 @router.post("/session", response=SessionOut, auth=None, summary="Sign in to a web session (CSRF checked)")
+@public("Sign-in to a web session: CSRF checked, credentials throttled by axes.")
 def session_login(request, payload: SessionLoginIn):
     _require_csrf(request)
     if payload.method == "sms":
@@ -360,6 +376,7 @@ def session_login(request, payload: SessionLoginIn):
 
 
 @router.delete("/session", response={204: None}, auth=api_auth, summary="Sign out of the web session")
+@signed_in("Ends the caller's own web session.")
 def session_logout(request):
     services.logout(request)
     return Status(204, None)
@@ -369,6 +386,7 @@ def session_logout(request):
 
 
 @router.post("/password/change", response=PasswordChangeOut, auth=api_auth, summary="Change password")
+@signed_in("Changes the caller's own password; needs the old one.")
 def change_password(request, payload: PasswordChangeIn):
     user = request.auth
     services.change_password(
@@ -382,18 +400,21 @@ def change_password(request, payload: PasswordChangeIn):
 
 
 @router.post("/password/reset", response={202: None}, auth=None, summary="Email a password-reset link")
+@public("Forgotten passwords: always 202, so it reveals nothing; throttled per IP and address.")
 def request_password_reset(request, payload: EmailIn):
     services.request_password_reset(email=payload.email, ip=request_ip(request))
     return Status(202, None)
 
 
 @router.post("/password/reset/check", response=dict, auth=None, summary="Is a reset link still valid?")
+@public("The emailed reset link is the credential; answers only valid or not.")
 def check_reset_token(request, payload: TokenLinkIn):
     services.check_password_reset_token(token=payload.token)
     return {"valid": True}
 
 
 @router.post("/password/reset/confirm", response=dict, auth=None, summary="Set a new password (link or SMS)")
+@public("The reset link or SMS code is the credential.")
 def confirm_password_reset(request, payload: PasswordResetConfirmIn):
     services.reset_password(
         new_password=payload.new_password, token=payload.token, phone=payload.phone, code=payload.code
@@ -405,16 +426,19 @@ def confirm_password_reset(request, payload: PasswordResetConfirmIn):
 
 
 @router.get("/me", response=MeOut, auth=api_auth, summary="The signed-in user")
+@signed_in("The caller's own profile.")
 def me(request):
     return _me(request.auth)
 
 
 @router.patch("/me", response=MeOut, auth=api_auth, summary="Change display name, username or email")
+@signed_in("Edits the caller's own profile.")
 def update_me(request, payload: ProfilePatchIn):
     return _me(services.update_profile(user=request.auth, **payload.dict(exclude_unset=True)))
 
 
 @router.post("/me/phone/code", response=SmsSendOut, auth=api_auth, summary="Send a code to a phone to bind")
+@signed_in("Sends a code for binding a phone to the caller's own account.")
 def send_bind_phone_code(request, payload: PhoneIn):
     result = services.send_sms_code(
         phone=payload.phone, purpose="bind_phone", ip=request_ip(request), user=request.auth
@@ -423,16 +447,19 @@ def send_bind_phone_code(request, payload: PhoneIn):
 
 
 @router.post("/me/phone", response=MeOut, auth=api_auth, summary="Bind or change the mobile number")
+@signed_in("Binds a phone to the caller's own account.")
 def bind_phone(request, payload: BindPhoneIn):
     return _me(services.bind_phone(user=request.auth, phone=payload.phone, code=payload.code))
 
 
 @router.get("/me/real-name", response=RealNameOut, auth=api_auth, summary="Own real-name status (masked)")
+@signed_in("The caller's own real-name status, masked.")
 def my_real_name(request):
     return selectors.real_name_summary(request.auth)
 
 
 @router.post("/me/real-name", response={201: RealNameOut}, auth=api_auth, summary="Submit real-name check")
+@signed_in("Submits the caller's own real-name check.")
 def submit_real_name(request, payload: RealNameIn):
     services.submit_real_name(
         user=request.auth, name=payload.name, id_number=payload.id_number, ip=request_ip(request)
@@ -444,12 +471,14 @@ def submit_real_name(request, payload: RealNameIn):
 
 
 @router.get("/addresses", response=AddressListOut, auth=api_auth, summary="My addresses (phones masked)")
+@signed_in("The caller's own addresses.")
 def list_addresses(request):
     items = [_address(a, masked=True) for a in selectors.list_addresses(request.auth)]
     return {"items": items, "count": len(items), "limit": MAX_ADDRESSES_PER_USER}
 
 
 @router.post("/addresses", response={201: AddressOut}, auth=api_auth, summary="Add an address")
+@signed_in("Adds an address to the caller's own book.")
 def create_address(request, payload: AddressIn):
     return Status(201, _address(services.create_address(user=request.auth, **payload.dict()), masked=False))
 
@@ -457,11 +486,13 @@ def create_address(request, payload: AddressIn):
 @router.get(
     "/addresses/{address_id}", response=AddressOut, auth=api_auth, summary="One address (for editing)"
 )
+@signed_in("One of the caller's own addresses; anyone else's is 404.")
 def get_address(request, address_id: int):
     return _address(selectors.get_address(user=request.auth, address_id=address_id), masked=False)
 
 
 @router.patch("/addresses/{address_id}", response=AddressOut, auth=api_auth, summary="Change an address")
+@signed_in("Edits one of the caller's own addresses; anyone else's is 404.")
 def update_address(request, address_id: int, payload: AddressPatchIn):
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     address = services.update_address(user=request.auth, address_id=address_id, **changes)
@@ -469,6 +500,7 @@ def update_address(request, address_id: int, payload: AddressPatchIn):
 
 
 @router.delete("/addresses/{address_id}", response={204: None}, auth=api_auth, summary="Delete an address")
+@signed_in("Deletes one of the caller's own addresses; anyone else's is 404.")
 def delete_address(request, address_id: int):
     services.delete_address(user=request.auth, address_id=address_id)
     return Status(204, None)
@@ -477,11 +509,45 @@ def delete_address(request, address_id: int):
 @router.post(
     "/addresses/{address_id}/default", response=AddressOut, auth=api_auth, summary="Make it the default"
 )
+@signed_in("Changes the default among the caller's own addresses.")
 def set_default_address(request, address_id: int):
     return _address(services.set_default_address(user=request.auth, address_id=address_id), masked=False)
 
 
 # --- Platform staff --------------------------------------------------------------------------------
+
+# User managers see the record masked; only "pii.realname" holders may unmask it (checked, and
+# audited, by services.reveal_real_name). Either code admits the caller to the masked view.
+STAFF_REAL_NAME_PERMISSIONS = ("platform.users", "pii.realname")
+
+
+def platform_permission_any(*perms: str) -> Callable:
+    """Like shops.access.platform_permission, but holding any one of `perms` admits the caller.
+
+    shops.access offers "any of" only for shop codes; this sets the same markers (access_policy,
+    required_permission, any_of_permissions) so the permission matrix reads it like the others.
+    """
+    unknown = [p for p in perms if p not in PLATFORM_PERMISSIONS]
+    if not perms or unknown:
+        raise ValueError(f"platform_permission_any() needs platform permission codes, got {perms!r}")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.auth
+            ensure_signed_in(user)
+            if not any(has_platform_perm(user, perm) for perm in perms):
+                raise PermissionDenied(permission=perms[0])
+            return view(request, *args, **kwargs)
+
+        wrapper.access_policy = "platform"  # type: ignore[attr-defined]
+        wrapper.permission_scope = "platform"  # type: ignore[attr-defined]
+        wrapper.required_permission = perms[0]  # type: ignore[attr-defined]
+        wrapper.any_of_permissions = tuple(perms)  # type: ignore[attr-defined]
+        wrapper.access_note = ""  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
 
 
 @router.get(
@@ -490,10 +556,9 @@ def set_default_address(request, address_id: int):
     auth=api_auth,
     summary="A user's real-name record; unmask=true needs pii.realname and is audited",
 )
+@platform_permission_any(*STAFF_REAL_NAME_PERMISSIONS)
 def staff_real_name(request, user_id: int, unmask: bool = False, reason: str = ""):
     viewer = request.auth
-    if not (has_platform_perm(viewer, "platform.users") or has_platform_perm(viewer, "pii.realname")):
-        raise PermissionDenied(permission="platform.users")
     target = selectors.user_by_id(user_id)
     if target is None:
         raise NotFound(resource="user", id=user_id)

@@ -29,14 +29,16 @@ from shopops.core.audit import client_ip
 from shopops.core.errors import NotFound, error_response
 from shopops.core.pagination import PageNumberPagination
 from shopops.payments import hooks, selectors, services
-from shopops.payments.access import ensure_can_reconcile
 from shopops.payments.errors import UnknownChannel
 from shopops.payments.gateways import enabled_channels
 from shopops.payments.models import Channel, Payment, ReconciliationItem, ReconciliationRun
+from shopops.shops.access import platform_permission, public, signed_in
 
 router = Router(tags=["payments"])
 
 SYNC_THROTTLE_SECONDS = 3
+# Reconciliation shows every merchant's payments: platform staff holding this code only.
+RECONCILE_PERMISSION = "platform.payments"
 
 
 class ActionOut(Schema):
@@ -93,12 +95,14 @@ class ChannelOut(Schema):
 
 
 @router.get("/channels", response=list[ChannelOut], auth=api_auth, summary="Enabled payment channels")
+@signed_in("Which channels are enabled is the same for every payer; checkout is for signed-in users.")
 def list_channels(request: HttpRequest):
     labels = dict(Channel.choices)
     return [{"channel": c, "label": str(labels.get(c, c))} for c in enabled_channels()]
 
 
 @router.get("", response=list[PaymentOut], auth=api_auth, summary="My payments")
+@signed_in("Only the caller's own payments.")
 @paginate(PageNumberPagination)
 def list_payments(request: HttpRequest, reference: str = "", status: str = ""):
     payments = selectors.payments_for_payer(user=request.auth, reference=reference, status=status)
@@ -106,6 +110,7 @@ def list_payments(request: HttpRequest, reference: str = "", status: str = ""):
 
 
 @router.post("", response={201: PaymentOut}, auth=api_auth, summary="Start paying a reference")
+@signed_in("Pays a reference the owning app confirms belongs to the caller (hooks.resolve_payable).")
 def create_payment(request: HttpRequest, payload: PaymentIn):
     payable = hooks.resolve_payable(reference=payload.reference, user=request.auth)
     created = services.create_payment(
@@ -190,8 +195,8 @@ def reconciliation_detail(run: ReconciliationRun) -> dict:
     auth=api_auth,
     summary="Platform: reconcile payments with the providers",
 )
+@platform_permission(RECONCILE_PERMISSION)
 def create_reconciliation(request: HttpRequest, payload: ReconcileIn):
-    ensure_can_reconcile(request.auth)
     run = services.start_reconciliation(
         start=payload.start, end=payload.end, channel=payload.channel, actor=request.auth
     )
@@ -200,17 +205,17 @@ def create_reconciliation(request: HttpRequest, payload: ReconcileIn):
 
 
 @router.get("/reconciliations", response=list[ReconciliationOut], auth=api_auth, summary="Platform: runs")
+@platform_permission(RECONCILE_PERMISSION)
 @paginate(PageNumberPagination)
 def list_reconciliations(request: HttpRequest):
-    ensure_can_reconcile(request.auth)
     return selectors.reconciliation_runs()
 
 
 @router.get(
     "/reconciliations/{run_id}", response=ReconciliationDetailOut, auth=api_auth, summary="Platform: one run"
 )
+@platform_permission(RECONCILE_PERMISSION)
 def get_reconciliation(request: HttpRequest, run_id: int):
-    ensure_can_reconcile(request.auth)
     run = selectors.reconciliation_run(run_id)
     if run is None:
         raise NotFound(resource="reconciliation", id=run_id)
@@ -221,6 +226,7 @@ def get_reconciliation(request: HttpRequest, run_id: int):
 
 
 @router.post("/notify/{channel}", auth=None, url_name="payments_notify", summary="Provider notifications")
+@public("Provider notifications: trust comes from the provider's signature, not a session.")
 def notify(request: HttpRequest, channel: str) -> HttpResponse:
     try:
         outcome = services.handle_notification(
@@ -235,11 +241,13 @@ def notify(request: HttpRequest, channel: str) -> HttpResponse:
 
 
 @router.get("/{payment_no}", response=PaymentOut, auth=api_auth, summary="One of my payments")
+@signed_in("One of the caller's own payments; anyone else's is 404.")
 def get_payment(request: HttpRequest, payment_no: str):
     return selectors.payment_for_payer(user=request.auth, payment_no=payment_no)
 
 
 @router.post("/{payment_no}/sync", response=PaymentOut, auth=api_auth, summary="Ask the provider now")
+@signed_in("Refreshes one of the caller's own payments; anyone else's is 404.")
 def sync_payment(request: HttpRequest, payment_no: str):
     payment = selectors.payment_for_payer(user=request.auth, payment_no=payment_no)
     # One provider query per payment every few seconds, however often the shopper clicks.

@@ -36,6 +36,8 @@ the savepoint, once per role, so it may create what it needs freshly each time.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import importlib
 import importlib.util
 import re
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 
 from shopops.shops.access import declared_access, declared_permissions
@@ -81,10 +84,7 @@ PUBLIC: dict[str, str] = {
     "GET /health": "Liveness probe for load balancers; reveals nothing but up/down.",
     "GET /ping": "Benchmark baseline; constant answer.",
 }
-SIGNED_IN: dict[str, str] = {
-    # Until accounts/api.py decorates it with @signed_in: it answers only about the caller.
-    "GET /accounts/me": "The caller's own profile.",
-}
+SIGNED_IN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class World:
     object_shop: Shop = field(init=False)
     # The user about to make the call (set before each builder runs), for self-service cases.
     caller: Any = field(init=False, default=None)
+    # Signed-in clients by role, shared by every view of this world (see targeting()).
     clients: dict[str, Client] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -125,10 +126,37 @@ class World:
             self.clients[role] = client
         return self.clients[role]
 
+    def sign_in_everyone(self) -> World:
+        for role in MATRIX_ROLES:
+            self.client_for(role)
+        return self
+
     def targeting(self, shop: Shop, object_shop: Shop | None = None) -> World:
         clone = replace(self)
+        clone.clients = self.clients  # replace() would start an empty dict: keep the signed-in clients
         clone.shop = shop
         clone.object_shop = object_shop or shop
+        return clone
+
+    def fresh(self) -> World:
+        """The same world with its shops and users re-read from the database.
+
+        A world shared by many tests hands each test its own model instances, so a case that
+        changes an attribute in memory (then has the change rolled back in the database) cannot
+        leave a stale object for the next test. Two queries.
+        """
+        from django.contrib.auth import get_user_model
+
+        shops = Shop.objects.in_bulk([self.shop_a.pk, self.shop_b.pk])
+        user_ids = {user.pk for user in self.users.values()} | {self.owner_b.pk}
+        users = get_user_model().objects.in_bulk(user_ids)
+        clone = World(
+            shop_a=shops[self.shop_a.pk],
+            shop_b=shops[self.shop_b.pk],
+            users={role: users[user.pk] for role, user in self.users.items()},
+            owner_b=users[self.owner_b.pk],
+        )
+        clone.clients = self.clients
         return clone
 
     def member(self, role: str) -> Membership:
@@ -161,6 +189,25 @@ def build_world() -> World:
     return World(shop_a=shop_a, shop_b=shop_b, users=users, owner_b=shop_b.owner)
 
 
+@contextlib.contextmanager
+def shared_world() -> Iterator[World]:
+    """One world for a whole test module, every role signed in once, all of it undone at the end.
+
+    Everything is written inside one transaction that is rolled back when the module is done; each
+    test still runs in its own savepoint (pytest-django's django_db), and each call in another
+    (see run_roles), so nothing one case writes reaches the next. Use it through the module-scoped
+    `matrix_world` fixture (shops/tests/conftest.py), only in modules without transactional tests.
+    """
+    with transaction.atomic():
+        world = build_world().sign_in_everyone()
+        for setup in discover_world_setups():
+            setup(world)
+        try:
+            yield world
+        finally:
+            transaction.set_rollback(True)
+
+
 # --- The case registry ------------------------------------------------------------------------------
 
 CaseBuilder = Callable[[World], Call]
@@ -182,6 +229,24 @@ def case(method: str, route: str) -> Callable[[CaseBuilder], CaseBuilder]:
         return builder
 
     return register
+
+
+# Read-only data many cases of an app need (a category tree, a warehouse): made once per shared world
+# instead of once per call. Register with @world_setup in the app's matrix_cases; cases then look it
+# up (a query by a fixed slug, say). Writes a case makes to it are rolled back like any other.
+WorldSetup = Callable[[World], None]
+WORLD_SETUPS: dict[str, WorldSetup] = {}
+
+
+def world_setup(func: WorldSetup) -> WorldSetup:
+    """Run `func(world)` once when a shared world is built, before any case (see WORLD_SETUPS)."""
+    WORLD_SETUPS[f"{func.__module__}.{func.__qualname__}"] = func
+    return func
+
+
+def discover_world_setups() -> list[WorldSetup]:
+    discover_cases()
+    return list(WORLD_SETUPS.values())
 
 
 def discover_cases() -> dict[str, CaseBuilder]:
@@ -277,3 +342,100 @@ def expected_status(endpoint: Endpoint, role: str, call: Call) -> int:
     if role not in SHOP_ROLES:
         return 404
     return call.ok if admitted else 403
+
+
+# --- Calling an endpoint as every role ---------------------------------------------------------------
+
+# expect(role, call) -> the status `role` must get for `call`.
+Expectation = Callable[[str, Call], int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    role: str
+    call: Call
+    expected: int
+    response: Any
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.expected
+
+
+@contextlib.contextmanager
+def rolled_back() -> Iterator[None]:
+    """Run the block in a savepoint that is always rolled back: whatever it writes is undone."""
+    savepoint = transaction.savepoint()
+    try:
+        yield
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def build_call(world: World, endpoint: Endpoint, role: str) -> Call:
+    world.caller = world.users[role]
+    call: Call = CASES[endpoint.key](world)
+    assert call.method.upper() == endpoint.method, f"{endpoint.key}: case builds a {call.method}"
+    return call
+
+
+def send(world: World, role: str, call: Call):
+    """Make the call with the role's signed-in client, leaving the client's cookies as they were.
+
+    A response may set or delete cookies (a new session after a password change, a sign-out); the
+    database side of that is rolled back with the savepoint, so the cookie jar must be too.
+    """
+    from shopops.shops.tests.factories import ApiCaller
+
+    client = world.client_for(role)
+    cookies = client.cookies
+    client.cookies = copy.copy(cookies)
+    try:
+        return ApiCaller(client).call(call.method, call.path, call.json, call.query)
+    finally:
+        client.cookies = cookies
+
+
+def run_roles(
+    world: World, endpoint: Endpoint, expect: Expectation, roles: list[str] | None = None
+) -> list[Outcome]:
+    """Call `endpoint` as each role and pair every answer with the status `expect` gives for it.
+
+    Every call runs in its own rolled-back savepoint, so no role sees another's writes. Roles that
+    are expected to be refused (403/404: the access check answers before the view changes anything)
+    share one build of the case; every role expected to succeed gets its own fresh build, as the
+    view runs and may consume what the builder made. Builders are the costly part of the matrix
+    (products, taxonomies, orders), so this roughly halves the matrix's run time.
+    A role named in the case's `expect` override always gets its own build.
+    """
+    roles = list(roles or MATRIX_ROLES)
+    outcomes: dict[str, Outcome] = {}
+    table_only = Call(endpoint.method, endpoint.route)
+    probe = next((r for r in roles if expect(r, table_only) not in SUCCESS), None)
+    if probe is not None:
+        with rolled_back():
+            shared = build_call(world, endpoint, probe)
+            for role in roles:
+                overridden = bool(shared.expect and role in shared.expect)
+                expected = expect(role, shared)
+                if overridden or expected in SUCCESS:
+                    continue
+                with rolled_back():
+                    outcomes[role] = Outcome(role, shared, expected, send(world, role, shared))
+    for role in roles:
+        if role in outcomes:
+            continue
+        with rolled_back():
+            call = build_call(world, endpoint, role)
+            outcomes[role] = Outcome(role, call, expect(role, call), send(world, role, call))
+    return [outcomes[role] for role in roles]
+
+
+def describe(endpoint: Endpoint, outcomes: list[Outcome]) -> str:
+    rows = [f"  {o.role:18} expected {o.expected}  got {o.status}" for o in outcomes]
+    wrong = [f"{o.role}: {o.response.content[:300]!r}" for o in outcomes if not o.ok]
+    return f"{endpoint.key} ({endpoint.permission})\n" + "\n".join(rows + wrong)

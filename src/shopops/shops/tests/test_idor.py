@@ -18,12 +18,12 @@ from shopops.shops.tests.matrix import (
     CASES,
     MATRIX_ROLES,
     SUCCESS,
-    build_world,
+    describe,
     discover_cases,
     expected_status,
     iter_endpoints,
+    run_roles,
 )
-from shopops.shops.tests.test_permission_matrix import run_as
 
 discover_cases()
 SHOP_ENDPOINTS = [e for e in iter_endpoints() if e.policy == "shop" and e.key in CASES]
@@ -31,37 +31,30 @@ OBJECT_ENDPOINTS = [e for e in SHOP_ENDPOINTS if e.object_params]
 SHOP_A_ROLES = [r for r in MATRIX_ROLES if r not in (SHOPPER, PLATFORM_ADMIN)]
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", SHOP_ENDPOINTS, ids=lambda e: e.key)
-def test_staff_of_one_shop_get_404_for_another_shops_endpoints(client, endpoint):
-    world = build_world()
+def test_staff_of_one_shop_get_404_for_another_shops_endpoints(world, endpoint):
     other = world.targeting(world.shop_b)
-    wrong = {}
-    for role in SHOP_A_ROLES:
-        _, response = run_as(client, other, role, endpoint)
-        if response.status_code != 404:
-            wrong[role] = (response.status_code, response.content[:200])
-    assert not wrong, f"{endpoint.key} leaked shop B to shop A staff: {wrong}"
+    outcomes = run_roles(other, endpoint, lambda role, call: 404, SHOP_A_ROLES)
+    assert all(o.ok for o in outcomes), f"{endpoint.key} leaked shop B to shop A staff:\n" + describe(
+        endpoint, outcomes
+    )
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=lambda e: e.key)
-def test_objects_of_another_shop_are_not_found_through_your_own_shop(client, endpoint):
-    world = build_world()
+def test_objects_of_another_shop_are_not_found_through_your_own_shop(world, endpoint):
     crossed = world.targeting(world.shop_a, object_shop=world.shop_b)
-    wrong = {}
-    for role in MATRIX_ROLES:
-        call, response = run_as(client, crossed, role, endpoint)
+
+    def expect(role: str, call) -> int:
         normal = expected_status(endpoint, role, call)
-        expected = 404 if normal in SUCCESS else normal  # no permission: still 403 first
-        if response.status_code != expected:
-            wrong[role] = (expected, response.status_code, response.content[:200])
-    assert not wrong, f"{endpoint.key} reached another shop's object: {wrong}"
+        return 404 if normal in SUCCESS else normal  # no permission: still 403 first
+
+    outcomes = run_roles(crossed, endpoint, expect)
+    assert all(o.ok for o in outcomes), f"{endpoint.key} reached another shop's object:\n" + describe(
+        endpoint, outcomes
+    )
 
 
-@pytest.mark.django_db
-def test_cross_shop_attempts_change_nothing(client):
-    world = build_world()
+def test_cross_shop_attempts_change_nothing(client, world):
     victim = make_member(world.shop_b, MERCHANT_STAFF)
     invitation, _ = make_invitation(world.shop_b)
     owner_a = api_as(client, world.users[SHOP_OWNER])
@@ -88,9 +81,7 @@ def test_cross_shop_attempts_change_nothing(client):
     assert not AuditLog.objects.filter(shop_id=b).exists()
 
 
-@pytest.mark.django_db
-def test_a_not_found_answer_for_another_shop_looks_like_a_missing_shop(client):
-    world = build_world()
+def test_a_not_found_answer_for_another_shop_looks_like_a_missing_shop(client, world):
     owner_a = api_as(client, world.users[SHOP_OWNER])
     other_shop = owner_a.get(f"/shops/{world.shop_b.id}")
     no_shop = owner_a.get("/shops/999999")
@@ -98,9 +89,7 @@ def test_a_not_found_answer_for_another_shop_looks_like_a_missing_shop(client):
     assert other_shop.json()["code"] == no_shop.json()["code"] == "not_found"
 
 
-@pytest.mark.django_db
-def test_my_shops_lists_only_shops_i_work_in(client):
-    world = build_world()
+def test_my_shops_lists_only_shops_i_work_in(client, world):
     ShopFactory()  # a third merchant
     mine = api_as(client, world.users[ANALYST]).get("/shops").json()
     assert [s["id"] for s in mine["items"]] == [world.shop_a.id]
@@ -111,9 +100,7 @@ def test_my_shops_lists_only_shops_i_work_in(client):
     assert api_as(client, world.users[PLATFORM_ADMIN]).get("/shops").json()["count"] == Shop.objects.count()
 
 
-@pytest.mark.django_db
-def test_disabled_staff_lose_access_on_their_next_request(client):
-    world = build_world()
+def test_disabled_staff_lose_access_on_their_next_request(client, world):
     analyst = world.member(ANALYST)
     assert api_as(client, world.users[ANALYST]).get(f"/shops/{world.shop_a.id}").status_code == 200
     analyst.status = MembershipStatus.DISABLED
@@ -121,9 +108,7 @@ def test_disabled_staff_lose_access_on_their_next_request(client):
     assert api_as(client, world.users[ANALYST]).get(f"/shops/{world.shop_a.id}").status_code == 404
 
 
-@pytest.mark.django_db
-def test_nobody_can_accept_an_invitation_meant_for_someone_else(client):
-    world = build_world()
+def test_nobody_can_accept_an_invitation_meant_for_someone_else(client, world):
     invitation, token = make_invitation(world.shop_a, email="intended@example.com", roles=(SHOP_OWNER,))
     intruder = make_user("intruder", email="intruder@example.com")
     response = api_as(client, intruder).post("/shops/invitations/accept", {"token": token})

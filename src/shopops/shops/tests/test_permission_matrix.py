@@ -8,12 +8,11 @@ See shopops/shops/tests/matrix.py for how to add cases for a new app's endpoints
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
 from shopops.shops.access import declared_access
 from shopops.shops.models import Role
 from shopops.shops.permissions import PLATFORM_PERMISSIONS, SHOP_PERMISSIONS
-from shopops.shops.tests.factories import ApiCaller, api_as
+from shopops.shops.tests.factories import ApiCaller
 from shopops.shops.tests.matrix import (
     CASES,
     MATRIX_ROLES,
@@ -22,33 +21,18 @@ from shopops.shops.tests.matrix import (
     SHOP_ROLES,
     SIGNED_IN,
     SUCCESS,
-    Call,
     Endpoint,
-    World,
-    build_world,
+    describe,
     discover_cases,
     expected_status,
     iter_endpoints,
+    run_roles,
 )
 
 discover_cases()
 ENDPOINTS: list[Endpoint] = list(iter_endpoints())
 PERMISSION_ENDPOINTS = [e for e in ENDPOINTS if e.policy in ("shop", "platform")]
 CASED_ENDPOINTS = [e for e in ENDPOINTS if e.key in CASES]
-
-
-def run_as(client, world: World, role: str, endpoint: Endpoint):
-    """Build the call and make it as `role`, inside a savepoint that is rolled back afterwards."""
-    caller = ApiCaller(world.client_for(role))  # signed in once per world, before the savepoint
-    savepoint = transaction.savepoint()
-    try:
-        world.caller = world.users[role]
-        call: Call = CASES[endpoint.key](world)
-        assert call.method.upper() == endpoint.method, f"{endpoint.key}: case builds a {call.method}"
-        response = caller.call(call.method, call.path, call.json, call.query)
-        return call, response
-    finally:
-        transaction.savepoint_rollback(savepoint)
 
 
 # --- The API declares access everywhere ---------------------------------------------------------------
@@ -115,19 +99,17 @@ def test_declarations_listed_in_the_matrix_agree_with_decorators():
     assert not disagree
 
 
-@pytest.mark.django_db
-def test_roles_in_the_database_match_the_role_table():
-    build_world()
+def test_roles_in_the_database_match_the_role_table(world):
     assert {r.code: frozenset(r.permissions) for r in Role.objects.all()} == ROLE_TABLE
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.policy != "public"], ids=lambda e: e.key)
-def test_signed_out_callers_get_401(client, endpoint):
+def test_signed_out_callers_get_401(signed_out_client, endpoint):
     path = endpoint.route
     for param in endpoint.path_params:
         path = path.replace("{" + param + "}", "1" if param.endswith("id") else "x")
-    response = api_as(client).call(endpoint.method, path, {})
+    response = ApiCaller(signed_out_client).call(endpoint.method, path, {})  # never signed in
     assert response.status_code == 401, response.content
     assert response.json()["code"] in ("not_authenticated", "invalid_token")
 
@@ -135,20 +117,13 @@ def test_signed_out_callers_get_401(client, endpoint):
 # --- The matrix ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", CASED_ENDPOINTS, ids=lambda e: e.key)
-def test_each_role_gets_what_the_role_table_says(client, endpoint):
-    world = build_world()
-    rows, mismatches = [], []
-    for role in MATRIX_ROLES:
-        call, response = run_as(client, world, role, endpoint)
-        expected = expected_status(endpoint, role, call)
-        rows.append(f"  {role:18} expected {expected}  got {response.status_code}")
-        if response.status_code != expected:
-            mismatches.append(f"{role}: {response.content[:300]!r}")
-        elif expected not in SUCCESS:
-            assert response.json()["code"] in ("permission_denied", "not_found"), response.content
-    assert not mismatches, f"{endpoint.key} ({endpoint.permission})\n" + "\n".join(rows + mismatches)
+def test_each_role_gets_what_the_role_table_says(world, endpoint):
+    outcomes = run_roles(world, endpoint, lambda role, call: expected_status(endpoint, role, call))
+    assert all(o.ok for o in outcomes), describe(endpoint, outcomes)
+    for o in outcomes:
+        if o.expected not in SUCCESS:
+            assert o.response.json()["code"] in ("permission_denied", "not_found"), o.response.content
 
 
 def test_every_shop_permission_in_use_is_held_by_some_shop_role():
