@@ -255,7 +255,14 @@ WECHATPAY_CERT_SERIAL_NO = os.environ.get("WECHATPAY_CERT_SERIAL_NO", "")
 WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
 WECHATPAY_PUBLIC_KEY = os.environ.get("WECHATPAY_PUBLIC_KEY", "")
 WECHATPAY_PUBLIC_KEY_ID = os.environ.get("WECHATPAY_PUBLIC_KEY_ID", "")
+
+# --- Orders, cart, shipping -----------------------------------------------------------------------
 ORDER_PAYMENT_TIMEOUT_MINUTES = int(os.environ.get("ORDER_PAYMENT_TIMEOUT_MINUTES", "30"))
+ORDER_AUTO_CONFIRM_DAYS = int(os.environ.get("ORDER_AUTO_CONFIRM_DAYS", "10"))
+SHIPPING_FREE_OVER = os.environ.get("SHIPPING_FREE_OVER", "99.00")
+SHIPPING_STANDARD_FEE = os.environ.get("SHIPPING_STANDARD_FEE", "10.00")
+SHIPPING_EXPRESS_FEE = os.environ.get("SHIPPING_EXPRESS_FEE", "22.00")
+GUEST_CART_TTL_DAYS = int(os.environ.get("GUEST_CART_TTL_DAYS", "30"))
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
