@@ -12,15 +12,12 @@ being allowed to adjust stock by hand).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
-from shopops.core.errors import NotFound, PermissionDenied
+from shopops.core.errors import NotFound
 from shopops.core.pagination import PageNumberPagination
 from shopops.inventory import catalog_reads, replenishment, selectors, services
 from shopops.inventory.models import SupplierItem
@@ -65,43 +62,13 @@ from shopops.inventory.schemas import (
     WarehouseOut,
     WarehousePatch,
 )
-from shopops.shops import selectors as shop_selectors
-from shopops.shops.access import ensure_signed_in, shop_permission
+from shopops.shops.access import shop_permission, shop_permission_any
 
 router = Router(tags=["inventory"], auth=api_auth)
 
 SHOP = "/shops/{int:shop_id}"
 VIEW = "inventory.view"
 MANAGE = "inventory.manage"
-
-
-def shop_permission_any(primary: str, *alternatives: str) -> Callable:
-    """Like @shop_permission(primary), but a member holding any of `alternatives` may call too.
-
-    Declared to the permission matrix as `primary`; its cases list the roles the alternatives admit.
-    """
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = getattr(request, "auth", None) or getattr(request, "user", None)
-            ensure_signed_in(user)
-            shop_id = kwargs["shop_id"]
-            if not shop_selectors.is_shop_member(user, shop_id):
-                raise NotFound(resource="shop", id=shop_id)
-            allowed = (primary, *alternatives)
-            if not any(shop_selectors.has_shop_perm(user, shop_id, perm) for perm in allowed):
-                raise PermissionDenied(permission=list(allowed))
-            return view(request, *args, **kwargs)
-
-        wrapper.access_policy = "shop"  # type: ignore[attr-defined]
-        wrapper.required_permission = primary  # type: ignore[attr-defined]
-        wrapper.permission_scope = "shop"  # type: ignore[attr-defined]
-        wrapper.alternative_permissions = alternatives  # type: ignore[attr-defined]
-        wrapper.shop_arg = "shop_id"  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
 
 
 def _sku_in_shop(shop_id: int, sku_id: int) -> None:

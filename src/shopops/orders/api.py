@@ -24,12 +24,11 @@ from shopops.core import audit
 from shopops.core.audit import client_ip
 from shopops.core.pagination import PageNumberPagination
 from shopops.orders import selectors, services
-from shopops.orders.access import shop_permission_any
 from shopops.orders.models import ExceptionKind, Order, OrderGroup, OrderStatus
 from shopops.orders.presenters import merchant_actions, shopper_actions, timeline_entries
 from shopops.orders.selectors import OrderMetrics
 from shopops.orders.state import Action, transition
-from shopops.shops.access import platform_permission, shop_permission, signed_in
+from shopops.shops.access import platform_permission, shop_permission, shop_permission_any, signed_in
 
 router = Router(tags=["orders"], auth=api_auth)
 
