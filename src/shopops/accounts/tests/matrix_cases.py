@@ -74,3 +74,17 @@ def get_address(w: World) -> Call:
 def delete_address(w: World) -> Call:
     address = services.create_address(user=w.caller, **ADDRESS)
     return Call("DELETE", f"/accounts/addresses/{address.id}", ok=204)
+
+
+# Signing out: each role's call is rolled back and its client keeps its session cookie, so these
+# also prove the matrix's clients survive a sign-out (the next case would get 401 otherwise).
+
+
+@case("DELETE", "/accounts/session")
+def sign_out_web_session(w: World) -> Call:
+    return Call("DELETE", "/accounts/session", ok=204)
+
+
+@case("POST", "/accounts/logout-all")
+def sign_out_everywhere(w: World) -> Call:
+    return Call("POST", "/accounts/logout-all", ok=204)

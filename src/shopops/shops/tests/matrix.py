@@ -9,8 +9,8 @@ How it works (test_permission_matrix.py runs it):
 2. Every endpoint that requires a permission must have a *case* here: a function that, given the
    test World, returns the Call to make (method, concrete path, body). A missing case fails.
 3. For each case, each role in MATRIX_ROLES calls it (each call inside a savepoint that is rolled
-   back, so one role's success does not change the next role's starting point). The expected
-   answer comes from the role table (shopops.shops.permissions.DEFAULT_ROLES):
+   back, so one role's success does not change the next role's starting point; see run_roles).
+   The expected answer comes from the role table (shopops.shops.permissions.DEFAULT_ROLES):
      - shop permission:     role holds it -> success;  shop member without it -> 403;
                             not a member of the shop (the shopper) -> 404
      - platform permission: role holds it -> success;  anyone else -> 403
@@ -31,7 +31,19 @@ Build the path on `w.shop` and create any object the path names (a warehouse, an
 `w.object_shop`: the IDOR test (test_idor.py) re-runs every case with `w.shop` = another merchant's
 shop (every role must get 404), and with `w.object_shop` = another shop while the path keeps the
 caller's own shop (any endpoint whose path names an object must answer 404). A builder runs inside
-the savepoint, once per role, so it may create what it needs freshly each time.
+a savepoint and may create what it needs freshly each time: once for each role expected to succeed
+(with `w.caller` set to that role's user), and once for all the roles expected to be refused, which
+the access check turns away before the view runs.
+
+SPEED: the world (shops, a user per role, their signed-in test clients) is built once per test
+module (`matrix_world` fixture, shops/tests/conftest.py) inside a transaction rolled back at the
+end; each test, each build and each call sits in a savepoint of its own. What remains per call is
+the builder and the request, so keep builders lean: make read-only data many cases share (a category
+tree, a warehouse) once per world with @world_setup, and look it up in the builder.
+
+    @world_setup
+    def taxonomy(w: World) -> None:
+        make_taxonomy()          # cases then find it by slug
 """
 
 from __future__ import annotations
@@ -408,8 +420,9 @@ def run_roles(
     Every call runs in its own rolled-back savepoint, so no role sees another's writes. Roles that
     are expected to be refused (403/404: the access check answers before the view changes anything)
     share one build of the case; every role expected to succeed gets its own fresh build, as the
-    view runs and may consume what the builder made. Builders are the costly part of the matrix
-    (products, taxonomies, orders), so this roughly halves the matrix's run time.
+    view runs and may leave traces outside the database (cache keys, throttles) tied to the objects
+    it touched. Builders are the costly part of the matrix (products, orders), and most roles are
+    refused by most endpoints: this cuts the builds from one per role to about three per endpoint.
     A role named in the case's `expect` override always gets its own build.
     """
     roles = list(roles or MATRIX_ROLES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from shopops.shops.access import declared_access
-from shopops.shops.models import Role
+from shopops.shops.models import Role, Shop
 from shopops.shops.permissions import PLATFORM_PERMISSIONS, SHOP_PERMISSIONS
 from shopops.shops.tests.factories import ApiCaller
 from shopops.shops.tests.matrix import (
@@ -124,6 +124,17 @@ def test_each_role_gets_what_the_role_table_says(world, endpoint):
     for o in outcomes:
         if o.expected not in SUCCESS:
             assert o.response.json()["code"] in ("permission_denied", "not_found"), o.response.content
+
+
+def test_matrix_calls_leave_nothing_behind_for_the_next_case(world):
+    """Every role's successful write is undone before the next role (and the next test) runs."""
+    endpoint = next(e for e in CASED_ENDPOINTS if e.key == "POST /shops")
+    shops_before = set(Shop.objects.values_list("id", flat=True))
+    outcomes = run_roles(world, endpoint, lambda role, call: 201)
+    assert all(o.ok for o in outcomes), describe(endpoint, outcomes)
+    assert set(Shop.objects.values_list("id", flat=True)) == shops_before
+    # Still signed in: a response's cookies do not stick to the shared clients.
+    assert all(world.client_for(r).get("/api/v1/accounts/me").status_code == 200 for r in MATRIX_ROLES)
 
 
 def test_every_shop_permission_in_use_is_held_by_some_shop_role():
