@@ -13,8 +13,10 @@ What it does, all in one run:
      list (cached)   GET /api/v1/catalog/products?category=..&sort=..&page=..  (24 URLs, warm cache)
      detail (cached) GET /api/v1/catalog/products/<id>  (200 products; live stock lookup included)
      search (cached) GET /api/v1/catalog/search?q=..  with facets (24 queries, warm cache)
-     search (cold)   the same endpoint over ~20,000 distinct query/filter combinations after the
-                     cache generation is bumped: every answer is computed (full-text + 4 facets)
+     search (cold)   the same endpoint over ~20,000 distinct query/filter/sort/page combinations,
+                     the cache generation bumped before each run (as a catalogue edit does): answers
+                     are computed (full-text, count, facets), except where a query's count and facets
+                     were already computed for another page or sort of it
 4. prints requests/s (median of --runs), p50 and p99 latency and the ratio to the ping ceiling.
 
 Goals (issue 3): cached listing >= 70% of the ceiling; faceted search p99 < 100 ms.
@@ -349,7 +351,7 @@ def url_sets(rng: random.Random) -> dict[str, list[str]]:
         "list (cached)": listing,
         "detail (cached)": detail,
         "search (cached)": search_cached,
-        "search (cold)": sorted(cold),
+        "search (cold)": rng.sample(sorted(cold), len(cold)),  # a random order of distinct queries
     }
 
 
@@ -438,6 +440,93 @@ def run_wrk(base: str, urls: list[str], seconds: int, connections: int, workdir:
     return Result(rps, _ms(*p50.groups()), _ms(*p99.groups()), failed)
 
 
+def profile_cold_search(urls: list[str]) -> None:
+    """Where the time of an uncached faceted search goes: SQL (by statement), jieba, the rest."""
+    from collections import defaultdict
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shopops.catalog import search as search_module
+    from shopops.catalog import text
+    from shopops.catalog.api import _search_params
+    from shopops.catalog.schemas import SearchQuery
+
+    text.warm_up()
+    bump_cache_generation()  # once, as after an edit; every URL below is a distinct query
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    totals, sql_totals, jieba_totals, counts = [], [], [], []
+    original_terms = search_module.query_terms
+
+    def timed_terms(q: str):
+        started = time.perf_counter()
+        try:
+            return original_terms(q)
+        finally:
+            jieba_totals[-1] += time.perf_counter() - started
+
+    search_module.query_terms = timed_terms
+    try:
+        for url in urls:
+            query = SearchQuery(
+                **{
+                    k: v if k in ("brand", "value") else v[0]
+                    for k, v in parse_qs(urlsplit(url).query).items()
+                }
+            )
+            jieba_totals.append(0.0)
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                result = search_module.search(_search_params(query, q=query.q, facets=True))
+                totals.append(time.perf_counter() - started)
+            counts.append(result["count"])
+            sql = 0.0
+            for q in captured.captured_queries:
+                seconds = float(q["time"])
+                sql += seconds
+                by_kind[_statement_kind(q["sql"])].append(seconds)
+            sql_totals.append(sql)
+    finally:
+        search_module.query_terms = original_terms
+    n = len(totals)
+    mean = statistics.mean
+    print(
+        f"{n} distinct uncached faceted searches, median {statistics.median(counts):.0f} hits"
+    )
+    p50 = statistics.median(totals) * 1000
+    print(f"  total per search: mean {mean(totals) * 1000:.1f} ms, p50 {p50:.1f} ms")
+    print(f"  SQL:   {mean(sql_totals) * 1000:.1f} ms ({mean(sql_totals) / mean(totals):.0%})")
+    print(f"  jieba: {mean(jieba_totals) * 1000:.2f} ms")
+    rest = mean(totals) - mean(sql_totals) - mean(jieba_totals)
+    print(f"  Python, ORM, Redis: {rest * 1000:.1f} ms")
+    print("  SQL by statement (mean ms per search):")
+    for kind, times in sorted(by_kind.items(), key=lambda kv: -sum(kv[1])):
+        print(f"    {kind:34} {sum(times) / n * 1000:6.1f} ms  ({len(times) / n:.1f} per search)")
+
+
+def _statement_kind(sql: str) -> str:
+    if sql.startswith("SELECT GROUPING("):
+        return "count + category/brand/price (1 scan)"
+    if sql.startswith('SELECT "catalog_productfacet"."value_id"'):
+        return "attribute facet counts"
+    if 'COUNT("catalog_product"."id") FILTER' in sql:
+        return "count + price buckets"
+    if '"category_id", COUNT' in sql:
+        return "category facet"
+    if '"brand_id", COUNT' in sql:
+        return "brand facet"
+    if "SELECT COUNT(*)" in sql:
+        return "count"
+    if "ts_rank_cd" in sql or "catalog_productimage" in sql:
+        return "page of results (ranked)"
+    if "catalog_brand" in sql:
+        return "brand names"
+    if "catalog_attributevalue" in sql:
+        return "attribute value names"
+    return "other"
+
+
 def bump_cache_generation() -> None:
     """Make every cached list and search answer unreachable (what a catalogue edit does)."""
     from shopops.catalog import cache
@@ -458,6 +547,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8957)
     parser.add_argument("--only", default="", help="comma-separated scenario names to run")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="instead of the load test: N cold searches in-process, timed by part",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -468,6 +563,9 @@ def main() -> None:
     rate = f", import {info['imported'] / info['seconds']:,.0f} SKUs/s" if info["imported"] else ""
     print(f"catalogue: {info['skus']:,} SKUs, {info['products']:,} products on sale{rate}", flush=True)
     sets = url_sets(random.Random(7))
+    if args.profile:
+        profile_cold_search(sets["search (cold)"][: args.profile])
+        return
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}
         sets = {k: v for k, v in sets.items() if k in wanted or k == "ping"}

@@ -132,10 +132,10 @@ def public_products() -> QuerySet[Product]:
 def _filters(params: SearchParams, base: QuerySet[Product]) -> _Filters:
     by_attribute: dict[int, list[int]] = {}
     if params.value_ids:
-        for value_id, attribute_id in AttributeValue.objects.filter(id__in=params.value_ids).values_list(
-            "id", "attribute_id"
-        ):
-            by_attribute.setdefault(attribute_id, []).append(value_id)
+        values = _labels()["values"]
+        for value_id in params.value_ids:
+            if value_id in values:
+                by_attribute.setdefault(values[value_id]["attribute_id"], []).append(value_id)
     price = Q()
     if params.price_min is not None:
         price &= Q(min_price__gte=params.price_min)
@@ -219,20 +219,27 @@ def _summary(params: SearchParams, base: QuerySet[Product], terms: list[QueryTer
 
     key = {k: v for k, v in params.cache_key_params().items() if k not in ("o", "p", "n")}
 
+    def counted(any_term: bool) -> tuple[_Filters, int, dict[str, Any]]:
+        filters = _filters(params, _text_condition(base, terms, any_term=any_term) if terms else base)
+        if not params.with_facets:
+            return filters, filters.apply().count(), {}
+        if filters.category is None and filters.brand is None and filters.price is None:
+            # No filter a facet would leave out: count, category, brand and price buckets in one scan.
+            count, grouped = _grouped_counts(filters.apply())
+            return filters, count, grouped
+        count, price_totals = _count_and_prices(filters.apply(), filters.price is None)
+        return filters, count, {"price": price_totals} if price_totals is not None else {}
+
     def build() -> dict[str, Any]:
         relaxed = False
-        filters = _filters(params, _text_condition(base, terms, any_term=False) if terms else base)
-        # The count and, without a price filter, the price buckets come from one aggregate query.
-        with_prices = params.with_facets and filters.price is None
-        count, price_totals = _count_and_prices(filters.apply(), with_prices)
+        filters, count, grouped = counted(False)
         if count == 0 and len(terms) > 1:
             # Nothing has every word: show what matches any of them, best first, and say so.
             relaxed = True
-            filters = _filters(params, _text_condition(base, terms, any_term=True))
-            count, price_totals = _count_and_prices(filters.apply(), with_prices)
+            filters, count, grouped = counted(True)
         summary: dict[str, Any] = {"count": count, "relaxed": relaxed}
         if params.with_facets:
-            summary["facets"] = facets(filters, params, price_totals=price_totals)
+            summary["facets"] = facets(filters, params, grouped=grouped)
         return summary
 
     return cache.listing("summary", key, build)
@@ -251,6 +258,44 @@ def _count_and_prices(qs: QuerySet[Product], with_prices: bool) -> tuple[int, di
         return qs.count(), None
     totals = qs.order_by().aggregate(n=Count("id"), **_bucket_aggregates())
     return totals.pop("n"), totals
+
+
+def _grouped_counts(qs: QuerySet[Product]) -> tuple[int, dict[str, Any]]:
+    """(total, {"category": {id: n}, "brand": {id: n}, "price": {"b0": n, ...}}) in one statement:
+    GROUPING SETS over the matching rows (PostgreSQL; elsewhere the same figures from 3 queries)."""
+    if connection.vendor != "postgresql":
+        count, price = _count_and_prices(qs, True)
+        categories = dict(qs.order_by().values_list("category_id").annotate(n=Count("id")))
+        brands = dict(qs.exclude(brand_id=None).order_by().values_list("brand_id").annotate(n=Count("id")))
+        return count, {"category": categories, "brand": brands, "price": price}
+    inner_sql, params = qs.order_by().values("category_id", "brand_id", "min_price").query.sql_with_params()
+    bucket_cases = " ".join(
+        f"WHEN i.min_price < {high} THEN {index}" for index, (_low, high) in enumerate(PRICE_BUCKETS) if high
+    )
+    # Interpolated: the ORM's own compiled SQL (its values stay bound parameters) and constant
+    # bucket bounds from PRICE_BUCKETS; nothing from the request.
+    sql = (
+        "SELECT GROUPING(m.category_id, m.brand_id, m.bucket), m.category_id, m.brand_id, m.bucket, COUNT(*) "  # noqa: S608
+        f"FROM (SELECT i.category_id, i.brand_id, CASE {bucket_cases} ELSE {len(PRICE_BUCKETS) - 1} END "
+        f"AS bucket FROM ({inner_sql}) AS i) AS m "
+        "GROUP BY GROUPING SETS ((m.category_id), (m.brand_id), (m.bucket), ())"
+    )
+    categories: dict[int, int] = {}
+    brands: dict[int, int] = {}
+    price = {f"b{index}": 0 for index in range(len(PRICE_BUCKETS))}
+    total = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for grouping, category_id, brand_id, bucket, n in cursor.fetchall():
+            if grouping == 0b011:
+                categories[category_id] = n
+            elif grouping == 0b101 and brand_id is not None:
+                brands[brand_id] = n
+            elif grouping == 0b110:
+                price[f"b{bucket}"] = n
+            elif grouping == 0b111:
+                total = n
+    return total, {"category": categories, "brand": brands, "price": price}
 
 
 def _first_thumbnail() -> QuerySet[ProductImage]:
@@ -286,16 +331,59 @@ def product_card(product: Product) -> dict[str, Any]:
 
 
 def facets(
-    filters: _Filters, params: SearchParams, *, price_totals: dict[str, int] | None = None
+    filters: _Filters, params: SearchParams, *, grouped: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """Facet counts; `grouped` holds those already counted together (see _grouped_counts)."""
+    grouped = grouped or {}
+    price_totals = grouped.get("price")
     if price_totals is None:
         price_totals = filters.apply(skip="price").order_by().aggregate(**_bucket_aggregates())
+    per_category = grouped.get("category")
+    if per_category is None:
+        per_category = dict(
+            filters.apply(skip="category").order_by().values_list("category_id").annotate(n=Count("id"))
+        )
+    per_brand = grouped.get("brand")
+    if per_brand is None:
+        qs = filters.apply(skip="brand").exclude(brand_id=None).order_by()
+        per_brand = dict(qs.values_list("brand_id").annotate(n=Count("id")).order_by())
     return {
-        "categories": _category_facet(filters.apply(skip="category"), params.category),
-        "brands": _brand_facet(filters.apply(skip="brand"), set(params.brand_ids)),
+        "categories": _category_facet(per_category, params.category),
+        "brands": _brand_facet(per_brand, set(params.brand_ids)),
         "attributes": _attribute_facets(filters, set(params.value_ids)),
         "price_ranges": _price_facet(price_totals, params),
     }
+
+
+def _labels() -> dict[str, dict[int, dict[str, Any]]]:
+    """Brand and attribute value labels for facets, cached with the lists (brand, attribute and
+    value edits bump them), so a cold search does not query them every time."""
+    from shopops.catalog import cache
+
+    def build() -> dict[str, dict[int, dict[str, Any]]]:
+        brands = {row["id"]: row for row in Brand.objects.values("id", "name", "name_en")}
+        values = {}
+        for value in AttributeValue.objects.select_related("attribute").order_by(
+            "attribute__position", "attribute_id", "position", "id"
+        ):
+            attribute: Attribute = value.attribute
+            values[value.id] = {
+                "id": value.id,
+                "value": value.value,
+                "value_en": value.value_en,
+                "swatch": value.swatch,
+                "attribute_id": attribute.id,
+                "attribute": {
+                    "id": attribute.id,
+                    "code": attribute.code,
+                    "name": attribute.name,
+                    "name_en": attribute.name_en,
+                    "filterable": attribute.is_filterable,
+                },
+            }
+        return {"brands": brands, "values": values}
+
+    return cache.listing("facet-labels", {}, build)
 
 
 def _category_nodes() -> dict[int, dict[str, Any]]:
@@ -309,10 +397,9 @@ def _category_nodes() -> dict[int, dict[str, Any]]:
     return cache.listing("category-nodes", {}, build)
 
 
-def _category_facet(qs: QuerySet[Product], selected: Category | None) -> list[dict[str, Any]]:
+def _category_facet(per_category: dict[int, int], selected: Category | None) -> list[dict[str, Any]]:
     """Counts per category, rolled up to every ancestor, so the tree can show 服装 (120) > 女装 (80).
-    Grouped by category id (no join); names and paths come from the cached category map."""
-    per_category = dict(qs.order_by().values_list("category_id").annotate(n=Count("id")))
+    Counted by category id (no join); names and paths come from the cached category map."""
     nodes = _category_nodes()
     by_path = {node["path"]: node for node in nodes.values()}
     steplen = Category.steplen
@@ -345,20 +432,12 @@ def _category_facet(qs: QuerySet[Product], selected: Category | None) -> list[di
     return result
 
 
-def _brand_facet(qs: QuerySet[Product], selected: set[int]) -> list[dict[str, Any]]:
-    counts = dict(
-        qs.exclude(brand_id=None).order_by().values_list("brand_id").annotate(n=Count("id")).order_by()
-    )
-    brands = Brand.objects.filter(id__in=counts.keys() | selected)
+def _brand_facet(counts: dict[int, int], selected: set[int]) -> list[dict[str, Any]]:
+    labels = _labels()["brands"]
     result = [
-        {
-            "id": b.id,
-            "name": b.name,
-            "name_en": b.name_en,
-            "count": counts.get(b.id, 0),
-            "selected": b.id in selected,
-        }
-        for b in brands
+        {**labels[brand_id], "count": counts.get(brand_id, 0), "selected": brand_id in selected}
+        for brand_id in counts.keys() | selected
+        if brand_id in labels
     ]
     return sorted(result, key=lambda b: (-b["count"], b["name"]))
 
@@ -373,45 +452,35 @@ def _value_counts(qs: QuerySet[Product]) -> dict[int, int]:
 
 
 def _attribute_facets(filters: _Filters, selected: set[int]) -> list[dict[str, Any]]:
+    labels = _labels()["values"]
     counts = _value_counts(filters.apply())
     # An attribute with a selection counts its own values without its own filter (disjunctive).
     for attribute_id in filters.values_by_attribute:
         own = _value_counts(filters.apply(skip_attribute=attribute_id))
-        own_value_ids = set(
-            AttributeValue.objects.filter(attribute_id=attribute_id).values_list("id", flat=True)
-        )
-        for value_id in own_value_ids:
+        for value_id in [v for v, label in labels.items() if label["attribute_id"] == attribute_id]:
             counts.pop(value_id, None)
             if value_id in own:
                 counts[value_id] = own[value_id]
     if not counts and not selected:
         return []
-    values = (
-        AttributeValue.objects.filter(id__in=counts.keys() | selected, attribute__is_filterable=True)
-        .select_related("attribute")
-        .order_by("attribute__position", "attribute_id", "position", "id")
-    )
     grouped: dict[int, dict[str, Any]] = {}
-    for value in values:
-        attribute: Attribute = value.attribute
+    wanted = counts.keys() | selected
+    for value_id, label in labels.items():  # in display order (attribute, then value position)
+        if value_id not in wanted or not label["attribute"]["filterable"]:
+            continue
+        attribute = label["attribute"]
         entry = grouped.setdefault(
-            attribute.id,
-            {
-                "id": attribute.id,
-                "code": attribute.code,
-                "name": attribute.name,
-                "name_en": attribute.name_en,
-                "values": [],
-            },
+            attribute["id"],
+            {k: attribute[k] for k in ("id", "code", "name", "name_en")} | {"values": []},
         )
         entry["values"].append(
             {
-                "id": value.id,
-                "value": value.value,
-                "value_en": value.value_en,
-                "swatch": value.swatch,
-                "count": counts.get(value.id, 0),
-                "selected": value.id in selected,
+                "id": value_id,
+                "value": label["value"],
+                "value_en": label["value_en"],
+                "swatch": label["swatch"],
+                "count": counts.get(value_id, 0),
+                "selected": value_id in selected,
             }
         )
     return list(grouped.values())
