@@ -170,8 +170,14 @@ def _query_parameters(schema: type[ListingQuery]) -> dict[str, Any]:
     }
 
 
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
 def _raw_key(request: HttpRequest, schema: type[ListingQuery]) -> dict[str, list[str]]:
-    return {name: request.GET.getlist(name) for name in sorted(request.GET) if name in schema.model_fields}
+    names = _FIELD_NAMES.get(schema)
+    if names is None:
+        names = _FIELD_NAMES[schema] = frozenset(schema.model_fields)
+    return {name: request.GET.getlist(name) for name in sorted(request.GET) if name in names}
 
 
 def _validated(request: HttpRequest, schema: type[ListingQuery]) -> Any:

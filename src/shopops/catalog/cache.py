@@ -9,10 +9,10 @@ nobody reads again, so a price edit is never followed by a stale cached price, w
 - per product: `catalog:pv:{id}` -> token; detail at `catalog:pd:{id}:{token}`
 - everything list-shaped: `catalog:gen` -> token; lists at `catalog:ls:{token}:{digest}`
 
-On Redis (django-redis) the token and the data are read in ONE round trip by a small Lua script
-(GET the token, then GET the data key built from it); other cache backends (the local-memory cache
-of `make run` without Redis) take the same two steps from Python. Tokens are random integers, which
-django-redis stores as plain numbers, so the script can splice them into the data key.
+Usually ONE round trip: each process remembers the token it last saw and asks for the token and
+the data stored under that remembered token together (an MGET, atomic in Redis). If the token
+that comes back is still the remembered one, the data is current; if it moved on (an edit), the
+process remembers the new one and fetches again under it. Tokens are random integers.
 """
 
 from __future__ import annotations
@@ -30,15 +30,8 @@ DETAIL_TTL = 600
 LIST_TTL = 300
 _GEN_KEY = "catalog:gen"
 
-# KEYS[1] = the token key; ARGV[1] = data key prefix, ARGV[2] = data key suffix.
-# (Single-node Redis: the data key is computed inside the script. A Redis Cluster deployment would
-# need both keys in one hash slot, e.g. a {catalog} hash tag in CACHE_KEY_PREFIX.)
-_LOOKUP_LUA = """
-local token = redis.call('GET', KEYS[1])
-if not token then return {false, false} end
-return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
-"""
-_scripts: dict[int, Any] = {}
+# token key -> the token this process saw last (a hint only: always checked against Redis).
+_last_seen: dict[str, int] = {}
 
 
 def _product_version_key(product_id: int) -> str:
@@ -81,36 +74,25 @@ def invalidate_lists() -> None:
     transaction.on_commit(lambda: _bump([]))
 
 
-def _redis_lookup(token_key: str, data_prefix: str, data_suffix: str) -> tuple[int | None, Any] | None:
-    """(token, cached value or None) in one round trip, or None when the cache is not django-redis."""
-    client = getattr(cache, "client", None)
-    if client is None or not hasattr(client, "get_client"):
-        return None
-    redis = client.get_client(write=False)
-    script = _scripts.get(id(redis))
-    if script is None:
-        script = _scripts[id(redis)] = redis.register_script(_LOOKUP_LUA)
-    token, raw = script(keys=[cache.make_key(token_key)], args=[cache.make_key(data_prefix), data_suffix])
-    if token is None:
-        return None, None
-    try:
-        return int(token), (client.decode(raw) if raw is not None else None)
-    except ValueError:
-        # Not one of our integer tokens (written by an older release): replace it; nothing cached
-        # under it can be reached afterwards.
-        fresh = _new_token()
-        cache.set(token_key, fresh, timeout=None)
-        return fresh, None
-
-
 def _versioned(token_key: str, data_prefix: str, data_suffix: str, ttl: int, build: Callable[[], Any]) -> Any:
-    found = _redis_lookup(token_key, data_prefix, data_suffix)
-    if found is not None and found[0] is not None:
-        token, payload = found
+    remembered = _last_seen.get(token_key)
+    payload = None
+    if remembered is not None:
+        data_key = f"{data_prefix}{remembered}{data_suffix}"
+        found = cache.get_many([token_key, data_key])  # one MGET: token and data read together
+        token = found.get(token_key)
+        if token == remembered:
+            payload = found.get(data_key)
+        else:
+            remembered = None
+    if remembered is None:
+        token = _token(token_key)
+        if len(_last_seen) > 100_000:  # one entry per product viewed: keep the hint table bounded
+            _last_seen.clear()
+        _last_seen[token_key] = token
+        payload = cache.get(f"{data_prefix}{token}{data_suffix}")
     else:
-        token, payload = _token(token_key), None
-        if found is None:  # not Redis: the second step
-            payload = cache.get(f"{data_prefix}{token}{data_suffix}")
+        token = remembered
     if payload is None:
         payload = build()
         if payload is not None:
