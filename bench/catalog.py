@@ -491,9 +491,7 @@ def profile_cold_search(urls: list[str]) -> None:
         search_module.query_terms = original_terms
     n = len(totals)
     mean = statistics.mean
-    print(
-        f"{n} distinct uncached faceted searches, median {statistics.median(counts):.0f} hits"
-    )
+    print(f"{n} distinct uncached faceted searches, median {statistics.median(counts):.0f} hits")
     p50 = statistics.median(totals) * 1000
     print(f"  total per search: mean {mean(totals) * 1000:.1f} ms, p50 {p50:.1f} ms")
     print(f"  SQL:   {mean(sql_totals) * 1000:.1f} ms ({mean(sql_totals) / mean(totals):.0%})")
