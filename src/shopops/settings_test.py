@@ -23,3 +23,6 @@ STORAGES = {
 }
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# WhiteNoise would scan every static file for each new test Client; tests never fetch static files
+# through it (the live server of the browser tests serves them itself).
+WHITENOISE_USE_FINDERS = False

@@ -6,8 +6,6 @@ user use `auth=api_auth` (JWT bearer or the web session with CSRF); public ones 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -21,9 +19,7 @@ from shopops.accounts.auth import api_auth
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, User
 from shopops.accounts.throttling import request_ip
 from shopops.core.errors import NotFound, PermissionDenied
-from shopops.shops.access import ensure_signed_in, public, signed_in
-from shopops.shops.permissions import PLATFORM_PERMISSIONS
-from shopops.shops.selectors import has_platform_perm
+from shopops.shops.access import platform_permission_any, public, signed_in
 
 router = Router(tags=["accounts"])
 
@@ -519,35 +515,6 @@ def set_default_address(request, address_id: int):
 # User managers see the record masked; only "pii.realname" holders may unmask it (checked, and
 # audited, by services.reveal_real_name). Either code admits the caller to the masked view.
 STAFF_REAL_NAME_PERMISSIONS = ("platform.users", "pii.realname")
-
-
-def platform_permission_any(*perms: str) -> Callable:
-    """Like shops.access.platform_permission, but holding any one of `perms` admits the caller.
-
-    shops.access offers "any of" only for shop codes; this sets the same markers (access_policy,
-    required_permission, any_of_permissions) so the permission matrix reads it like the others.
-    """
-    unknown = [p for p in perms if p not in PLATFORM_PERMISSIONS]
-    if not perms or unknown:
-        raise ValueError(f"platform_permission_any() needs platform permission codes, got {perms!r}")
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = request.auth
-            ensure_signed_in(user)
-            if not any(has_platform_perm(user, perm) for perm in perms):
-                raise PermissionDenied(permission=perms[0])
-            return view(request, *args, **kwargs)
-
-        wrapper.access_policy = "platform"  # type: ignore[attr-defined]
-        wrapper.permission_scope = "platform"  # type: ignore[attr-defined]
-        wrapper.required_permission = perms[0]  # type: ignore[attr-defined]
-        wrapper.any_of_permissions = tuple(perms)  # type: ignore[attr-defined]
-        wrapper.access_note = ""  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
 
 
 @router.get(

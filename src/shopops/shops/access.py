@@ -157,6 +157,29 @@ def platform_permission(perm: str) -> Callable:
     return decorator
 
 
+def platform_permission_any(*perms: str) -> Callable:
+    """Like @platform_permission, but holding any one of `perms` is enough."""
+    if not perms:
+        raise ValueError("platform_permission_any() needs at least one permission code")
+    for perm in perms:
+        _check_known(perm, scope="platform")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = _caller(request)
+            ensure_signed_in(user)
+            if not any(selectors.has_platform_perm(user, perm) for perm in perms):
+                raise PermissionDenied(permission=" | ".join(perms))
+            return view(request, *args, **kwargs)
+
+        _keep_signature(wrapper, view)
+        wrapper.any_of_permissions = tuple(perms)  # type: ignore[attr-defined]
+        return _mark(wrapper, "platform", perms[0])
+
+    return decorator
+
+
 def signed_in(note: str) -> Callable:
     """Any signed-in user; `note` says why no role is needed (the view only touches the caller's own data)."""
     if not note:
