@@ -79,6 +79,13 @@ def test_product_page_embeds_every_sku_with_price_and_availability(client, dress
     assert "¥399.00" in html
 
 
+def test_product_page_links_to_its_reviews(client, dresses):
+    red, _ = dresses
+    html = client.get(f"/p/{red.id}/").content.decode()
+    assert 'id="product-reviews-title"' in html
+    assert f'href="/p/{red.id}/reviews/"' in html
+
+
 def test_drafts_and_unknown_products_are_404(client, tax, shop):
     draft = make_product(shop, tax)
     assert client.get(f"/p/{draft.id}/").status_code == 404
