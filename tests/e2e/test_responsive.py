@@ -27,3 +27,14 @@ def test_no_horizontal_scroll_on_phone_width(phone_page):
     for path in ("/account/", "/account/addresses/", "/account/addresses/new/", "/account/security/"):
         phone_page.goto(path)
         assert horizontal_overflow(phone_page) <= 0, path
+
+
+def test_no_horizontal_scroll_on_phone_width_in_english(phone_page):
+    """English labels are longer than Chinese ones: the header must still fit a 375 px phone."""
+    phone_page.goto("/")
+    phone_page.click("button[name=language][value=en]")
+    phone_page.wait_for_load_state()
+    assert phone_page.locator("header >> text=Sign up").count() == 1
+    for path in ("/", "/accounts/login/", "/accounts/register/"):
+        phone_page.goto(path)
+        assert horizontal_overflow(phone_page) <= 0, path
