@@ -22,7 +22,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -59,7 +59,7 @@ def _locked_cart(owner: CartOwner, *, create: bool) -> Cart | None:
         if create:
             raise NotAuthenticated("无法识别购物车 / No cart session")
         return None
-    cart = Cart.objects.select_for_update().filter(**lookup).first()
+    cart = _lock_and_touch(lookup)
     if cart is not None or not create:
         return cart
     try:
@@ -70,12 +70,28 @@ def _locked_cart(owner: CartOwner, *, create: bool) -> Cart | None:
                 Cart.objects.create(token=owner.token)
     except IntegrityError:
         pass  # created concurrently by another request of the same owner: use that one
-    return Cart.objects.select_for_update().filter(**lookup).first()
+    return _lock_and_touch(lookup)
 
 
-def _touch(cart: Cart) -> None:
-    cart.updated_at = timezone.now()
-    cart.save(update_fields=["updated_at"])
+def _lock_and_touch(lookup: dict[str, Any]) -> Cart | None:
+    """Lock the owner's cart row and mark it used in ONE statement (an UPDATE takes the row lock that
+    SELECT ... FOR UPDATE would): every write to a cart is a use (the guest-cart purge reads it)."""
+    now = timezone.now()
+    table = connection.ops.quote_name(Cart._meta.db_table)
+    if "user" in lookup:
+        where, key = "user_id = %s", lookup["user"].pk
+    else:
+        where, key = "token = %s AND user_id IS NULL", lookup["token"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET updated_at = %s WHERE {where} RETURNING id, user_id, token",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(now), key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # created_at stays deferred: no write path reads it.
+    return Cart.from_db(connection.alias, ["id", "user_id", "token", "updated_at"], [*row, now])
 
 
 def _ensure_can_hold(sku_id: int, quantity: int) -> None:
@@ -95,20 +111,23 @@ def add_item(*, owner: CartOwner, sku_id: int, quantity: int = 1) -> Cart:
     """Put `quantity` more of a SKU in the cart (a new line, or added to the existing one)."""
     _check_quantity(quantity)
     cart = _locked_cart(owner, create=True)
-    line = CartLine.objects.filter(cart=cart, sku_id=sku_id).first()
+    # One read answers both "is the SKU already a line?" and "is the cart full?" (a cart is small).
+    lines = {
+        line.sku_id: line for line in CartLine.objects.filter(cart=cart).only("id", "sku_id", "quantity")
+    }
+    line = lines.get(sku_id)
     wanted = quantity + (line.quantity if line else 0)
     if wanted > MAX_LINE_QUANTITY:
         raise QuantityOutOfRange(sku_id=sku_id, quantity=wanted, max=MAX_LINE_QUANTITY)
     _ensure_can_hold(sku_id, wanted)
     now = timezone.now()
     if line is None:
-        if CartLine.objects.filter(cart=cart).count() >= MAX_CART_LINES:
+        if len(lines) >= MAX_CART_LINES:
             raise CartFull(max_lines=MAX_CART_LINES)
         CartLine.objects.create(cart=cart, sku_id=sku_id, quantity=wanted, added_at=now, updated_at=now)
     else:
         line.quantity, line.selected, line.updated_at = wanted, True, now
         line.save(update_fields=["quantity", "selected", "updated_at"])
-    _touch(cart)
     return cart
 
 
@@ -126,7 +145,6 @@ def set_quantity(*, owner: CartOwner, sku_id: int, quantity: int) -> Cart:
             _ensure_can_hold(sku_id, quantity)  # lowering a quantity is always allowed
         line.quantity, line.updated_at = quantity, timezone.now()
         line.save(update_fields=["quantity", "updated_at"])
-    _touch(cart)
     return cart
 
 
@@ -145,7 +163,6 @@ def set_selected(*, owner: CartOwner, sku_ids: Iterable[int], selected: bool) ->
             raise CartLineNotFound(sku_ids=sorted(missing))
         lines = lines.filter(sku_id__in=ids)
     lines.update(selected=selected, updated_at=timezone.now())
-    _touch(cart)
     return cart
 
 
@@ -154,8 +171,7 @@ def remove_items(*, owner: CartOwner, sku_ids: Iterable[int]) -> Cart | None:
     cart = _locked_cart(owner, create=False)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=set(sku_ids)).delete()
-        _touch(cart)
-    return cart
+        return cart
 
 
 @transaction.atomic
@@ -163,7 +179,6 @@ def clear_cart(*, owner: CartOwner) -> None:
     cart = _locked_cart(owner, create=False)
     if cart is not None:
         CartLine.objects.filter(cart=cart).delete()
-        _touch(cart)
 
 
 @transaction.atomic
@@ -213,7 +228,6 @@ def merge_guest_cart(*, user: Any, token: str | None) -> Cart | None:
         )
         room -= 1
     guest.delete()
-    _touch(cart)
     return cart
 
 
@@ -235,7 +249,6 @@ def remove_purchased(*, user: Any, quantities: Mapping[int, int]) -> None:
         CartLine.objects.filter(cart=cart, sku_id=sku_id).update(
             quantity=F("quantity") - quantities[sku_id], updated_at=timezone.now()
         )
-    _touch(cart)
 
 
 def purge_guest_carts(*, older_than: timedelta = timedelta(days=30)) -> int:

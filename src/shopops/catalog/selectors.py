@@ -178,11 +178,22 @@ def sku_for_shop(shop_id: int, sku_id: int) -> Sku:
     return sku
 
 
+# Columns a cart or checkout never shows: long texts, and the shop's encrypted contact and bank
+# details (each would be decrypted on every row loaded). Deferred, they load only if someone asks.
+CHECKOUT_DEFERRED = (
+    "product__description",
+    "product__search_document",
+    "product__search_vector",
+    "product__shop__description",
+    "product__shop__contact_phone",
+    "product__shop__settlement_account_number",
+)
+
+
 def skus_by_ids(sku_ids: list[int]) -> dict[int, Sku]:
     """SKUs with product and shop, for the orders app (price and title at checkout)."""
-    return {
-        sku.id: sku for sku in Sku.objects.filter(id__in=sku_ids).select_related("product", "product__shop")
-    }
+    skus = Sku.objects.filter(id__in=sku_ids).select_related("product", "product__shop")
+    return {sku.id: sku for sku in skus.defer(*CHECKOUT_DEFERRED)}
 
 
 def sellable_skus(sku_ids: list[int]) -> dict[int, Sku]:
@@ -194,7 +205,9 @@ def sellable_skus(sku_ids: list[int]) -> dict[int, Sku]:
             is_active=True,
             product__status=ProductStatus.ON_SALE,
             product__shop__status="active",
-        ).select_related("product", "product__shop")
+        )
+        .select_related("product", "product__shop")
+        .defer(*CHECKOUT_DEFERRED)
     }
 
 

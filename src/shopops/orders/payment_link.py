@@ -214,7 +214,7 @@ def _group_for(reference: str, *, lock: bool) -> OrderGroup | None:
 def record_payment(*, payment: Any) -> OrderGroup | None:
     """Money arrived for a group: its pending orders become paid. Safe to call any number of times."""
     from shopops.inventory.errors import ReservationReleased
-    from shopops.orders.state import Action, transition
+    from shopops.orders.state import Action, pay_orders, transition
 
     with transaction.atomic():
         group = _group_for(payment.reference, lock=True)
@@ -229,15 +229,19 @@ def record_payment(*, payment: Any) -> OrderGroup | None:
             # group no longer owes: never keep money that buys nothing. Give it all back.
             _refund_unmatched(group, payment, due)
             return group
-        for order in pending:
-            try:
-                with transaction.atomic():
-                    transition(order, Action.PAY, None, data={"payment_no": payment.payment_no})
-            except ReservationReleased:
-                # The stock was let go (the safety sweep ran before the money came): this order
-                # cannot be filled. Close it and refund its part; the group's other orders proceed.
-                order.refresh_from_db()
-                _close_unfillable(order, payment)
+        try:
+            with transaction.atomic():  # a savepoint: a refused batch leaves nothing behind
+                pay_orders(group, pending, payment_no=payment.payment_no)
+        except ReservationReleased:
+            # Some stock was let go (the safety sweep ran before the money came). Order by order:
+            # those that can be filled are paid, the others closed with their part refunded.
+            for order in pending:
+                try:
+                    with transaction.atomic():
+                        transition(order, Action.PAY, None, data={"payment_no": payment.payment_no})
+                except ReservationReleased:
+                    order.refresh_from_db()
+                    _close_unfillable(order, payment)
         group.payment_status = GroupPaymentStatus.PAID
         group.paid_amount = payment.amount
         group.paid_at = getattr(payment, "paid_at", None) or timezone.now()

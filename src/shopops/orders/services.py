@@ -354,23 +354,29 @@ def _reserve_stock(orders: list[Order], pricing: CheckoutPricing, *, expires_at:
     from shopops.inventory import services as inventory
     from shopops.inventory.errors import InsufficientStock
 
-    for order in sorted(orders, key=lambda o: o.shop_id):
-        lines = pricing.shop(order.shop_id).lines
-        try:
-            inventory.reserve_order(
-                order_ref=order.number,
-                lines=[inventory.SkuQuantity(line.sku_id, line.quantity) for line in lines],
-                expires_at=expires_at,
-            )
-        except InsufficientStock as exc:
-            sku_id = exc.details.get("sku_id")
-            title = next((line.title for line in lines if line.sku_id == sku_id), "")
-            raise OutOfStock(
-                sku_id=sku_id,
-                title=title,
-                requested=exc.details.get("requested"),
-                available=exc.details.get("available"),
-            ) from exc
+    # One call for every shop order of the checkout: inventory batches the statements.
+    wanted = [
+        inventory.OrderLines(
+            order_ref=order.number,
+            shop_id=order.shop_id,
+            lines=[
+                inventory.SkuQuantity(line.sku_id, line.quantity)
+                for line in pricing.shop(order.shop_id).lines
+            ],
+        )
+        for order in orders
+    ]
+    try:
+        inventory.reserve_orders(orders=wanted, expires_at=expires_at)
+    except InsufficientStock as exc:
+        sku_id = exc.details.get("sku_id")
+        title = next((line.title for line in pricing.lines if line.sku_id == sku_id), "")
+        raise OutOfStock(
+            sku_id=sku_id,
+            title=title,
+            requested=exc.details.get("requested"),
+            available=exc.details.get("available"),
+        ) from exc
 
 
 def _settle_free_group(group: OrderGroup) -> None:

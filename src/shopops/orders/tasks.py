@@ -29,9 +29,7 @@ def record_sales(per_product: dict) -> None:
     """Product sales counts (display figures), updated off the order's transaction."""
     from shopops.catalog import services as catalog_services
 
-    for product_id, quantity in sorted(per_product.items(), key=lambda item: int(item[0])):
-        if quantity:
-            catalog_services.record_sales(product_id=int(product_id), quantity=int(quantity))
+    catalog_services.record_sales_many(quantities={int(k): int(v) for k, v in per_product.items()})
 
 
 register_periodic("orders.close-expired-groups", "shopops.orders.tasks.close_expired_groups", seconds=60)

@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import Case, F, ProtectedError, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shopops.catalog import cache, indexing
@@ -903,9 +904,19 @@ def after_product_change(product: Product, actor: Any) -> None:
 
 def record_sales(*, product_id: int, quantity: int) -> None:
     """Add (or, for a refund, subtract) sold units; called by the orders app."""
-    Product.objects.filter(id=product_id).update(sales_count=F("sales_count") + quantity)
-    Product.objects.filter(id=product_id, sales_count__lt=0).update(sales_count=0)
-    cache.invalidate_products([product_id])
+    record_sales_many(quantities={product_id: quantity})
+
+
+def record_sales_many(*, quantities: dict[int, int]) -> None:
+    """`record_sales` for several products in one statement (never below zero)."""
+    changes = {int(product_id): int(q) for product_id, q in quantities.items() if int(q)}
+    if not changes:
+        return
+    delta = Case(*(When(id=product_id, then=Value(q)) for product_id, q in changes.items()), default=Value(0))
+    Product.objects.filter(id__in=list(changes)).update(
+        sales_count=Greatest(F("sales_count") + delta, Value(0))
+    )
+    cache.invalidate_products(sorted(changes))
 
 
 def record_review_summary(*, product_id: int, rating_avg: Decimal, rating_count: int) -> None:
