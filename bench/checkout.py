@@ -66,7 +66,7 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_COOKIES": "0",
     "CELERY_TASK_ALWAYS_EAGER": "1",
-    "CELERY_BROKER_URL": "memory://",
+    "CELERY_BROKER_URL": "memory://localhost/",
     "PAYMENTS_SANDBOX_ENABLED": "1",
     "PAYMENTS_CHANNELS": "sandbox",
     "JWT_ACCESS_MINUTES": "600",
