@@ -173,8 +173,8 @@ def setup(shoppers: int) -> Seed:
     call_command("collectstatic", verbosity=0, interactive=False)
     users = get_user_model().objects
     owner, _ = users.get_or_create(username="bench-checkout-owner")
-    category = Category.objects.filter(slug="bench-checkout").first() or Category.add_root(
-        name="压测类目", slug="bench-checkout"
+    category = Category.objects.filter(slug="bench-checkout").first() or Category.objects.add_root(
+        {"name": "压测类目", "slug": "bench-checkout"}
     )
     seed = Seed([], {}, [], [], {}, [], {})
     for index in range(2):
@@ -701,33 +701,65 @@ def profile(seed: Seed, checkouts: int) -> None:
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     rng = random.Random(user_id)
 
+    steps: dict[str, list[float]] = {}
+    statements: dict[str, int] = {}
+    executed: list[str] = []
+    counting = False
+
+    def step(name: str, call):
+        started, before = time.process_time(), len(executed)
+        answer = call()
+        steps.setdefault(name, []).append(time.process_time() - started)
+        if counting:
+            statements[name] = statements.get(name, 0) + len(executed) - before
+        return answer
+
     def checkout() -> None:
         for shop_id in seed.shops:
             body = json.dumps({"sku_id": rng.choice(seed.skus[shop_id])})
-            assert client.post("/api/v1/cart/items", body, "application/json", **auth).status_code == 201
+            added = step(
+                "add to cart (x2)",
+                lambda b=body: client.post("/api/v1/cart/items", b, "application/json", **auth),
+            )
+            assert added.status_code == 201
         body = json.dumps(
             {"idempotency_key": uuid.uuid4().hex, "address_id": address_id, "channel": "sandbox"}
         )
-        placed = client.post("/api/v1/orders", body, "application/json", **auth)
+        placed = step("submit", lambda: client.post("/api/v1/orders", body, "application/json", **auth))
         payment_no = placed.json()["payment"]["payment_no"]
-        client.get(f"/pay/sandbox/{payment_no}/")
-        paid = client.post(f"/pay/sandbox/{payment_no}/", {"action": "pay", "method": "alipay"})
+        step("cashier page", lambda: client.get(f"/pay/sandbox/{payment_no}/"))
+        paid = step(
+            "pay (+ notification, orders paid)",
+            lambda: client.post(f"/pay/sandbox/{payment_no}/", {"action": "pay", "method": "alipay"}),
+        )
         assert paid.status_code == 302
 
     for _ in range(5):
         checkout()
-    executed = []
 
     def count(execute, sql, params, many, context):
         executed.append(sql)
         return execute(sql, params, many, context)
 
+    counting = True
     with connection.execute_wrapper(count):
         checkout()
+    counting = False
+    steps.clear()
     cpu = time.process_time()
     for _ in range(checkouts):
         checkout()
     cpu = (time.process_time() - cpu) / checkouts
+    print(f"{'request':40}{'CPU ms (median)':>16}{'statements':>12}")
+    for name, values in steps.items():
+        print(f"{name:40}{statistics.median(values) * 1000:16.1f}{statements.get(name, 0):12d}")
+    ping = []
+    for _ in range(200):
+        ping.append(time.process_time())
+        client.get("/api/v1/ping")
+        ping[-1] = time.process_time() - ping[-1]
+    print(f"{'(an empty ninja request, for scale)':40}{statistics.median(ping) * 1000:16.2f}")
+    print()
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(checkouts):
@@ -741,6 +773,7 @@ def profile(seed: Seed, checkouts: int) -> None:
             if filename.endswith(suffix) and name == function:
                 found[label] = found.get(label, 0) + values[3]
     print(f"SQL statements per checkout: {len(executed)}; app CPU per checkout: {cpu * 1000:.0f} ms")
+    print("cProfile (inflates Python time about 2-3x; read the shares):")
     print(f"{'part of one checkout':46}{'ms':>8}{'share':>8}")
     for label in PROFILED.values():
         if label in found:

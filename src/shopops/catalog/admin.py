@@ -70,7 +70,7 @@ class CategoryForm(forms.ModelForm):
         self.fields["slug"].required = False
         self.fields["parent"].label_from_instance = lambda c: f"{'— ' * (c.depth - 1)}{c.name}"
         if self.instance.pk:
-            self.fields["parent"].initial = self.instance.get_parent()
+            self.fields["parent"].initial = Category.objects.get_parent(self.instance)
             self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(
                 path__startswith=self.instance.path
             )
@@ -140,7 +140,7 @@ class CategoryAdmin(PlatformOnlyAdmin):
                 obj.pk = created.pk
                 obj.refresh_from_db()
                 return
-            current_parent = Category.objects.get(pk=obj.pk).get_parent()
+            current_parent = Category.objects.get_parent(Category.objects.get(pk=obj.pk))
             if (current_parent.id if current_parent else None) != (parent.id if parent else None):
                 services.move_category(
                     actor=request.user, category_id=obj.pk, parent_id=parent.id if parent else None

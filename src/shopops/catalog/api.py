@@ -107,7 +107,7 @@ def category_detail(request: HttpRequest, category_id: int):
     return {
         "category": category,
         "breadcrumbs": selectors.category_breadcrumbs(category),
-        "children": list(category.get_children().filter(is_active=True)),
+        "children": list(type(category).objects.get_children(category).filter(is_active=True)),
         "attributes": selectors.effective_category_attributes(category),
     }
 
@@ -288,7 +288,7 @@ def link_attribute(request: HttpRequest, category_id: int, payload: CategoryAttr
     return 201, {
         "category": category,
         "breadcrumbs": selectors.category_breadcrumbs(category),
-        "children": list(category.get_children()),
+        "children": list(type(category).objects.get_children(category)),
         "attributes": selectors.effective_category_attributes(category),
     }
 

@@ -54,7 +54,7 @@ class CategoryOut(Schema):
 
     @staticmethod
     def resolve_parent_id(obj: Any) -> int | None:
-        parent = obj.get_parent() if hasattr(obj, "get_parent") else None
+        parent = type(obj).objects.get_parent(obj) if hasattr(obj, "get_parent") else None
         return parent.id if parent else None
 
 

@@ -131,7 +131,7 @@ def create_category(
 
 def _reposition(category: Category) -> None:
     """Put the node where node_order_by says among its siblings (after a position/name change)."""
-    parent = category.get_parent()
+    parent = Category.objects.get_parent(category)
     if parent is not None:
         Category.objects.move(category, parent, "sorted-child")
     else:
@@ -187,7 +187,7 @@ def move_category(
     deepest = new_depth + _subtree_height(category) - 1
     if deepest > MAX_CATEGORY_DEPTH:
         raise CategoryTooDeep(category_id=category.id, resulting_depth=deepest, max_depth=MAX_CATEGORY_DEPTH)
-    old_parent = category.get_parent()
+    old_parent = Category.objects.get_parent(category)
     old_path = category.path
     if position is not None:
         Category.objects.filter(id=category.id).update(position=position)
@@ -215,9 +215,9 @@ def delete_category(*, actor: Any, category_id: int) -> None:
     from shopops.catalog.models import Product
 
     products = Product.objects.filter(category__path__startswith=category.path).count()
-    if products or category.get_children_count():
+    if products or Category.objects.get_children_count(category):
         raise CategoryInUse(
-            category_id=category.id, products=products, children=category.get_children_count()
+            category_id=category.id, products=products, children=Category.objects.get_children_count(category)
         )
     audit.record(actor=actor, action="catalog.category.delete", obj=category, before={"name": category.name})
     category.delete()

@@ -30,7 +30,9 @@ _seq = itertools.count(1)
 
 def category() -> Category:
     n = next(_seq)
-    return Category.add_root(name=f"测试类目{n}", slug=f"orders-cat-{n}-{uuid.uuid4().hex[:6]}")
+    return Category.objects.add_root(
+        {"name": f"测试类目{n}", "slug": f"orders-cat-{n}-{uuid.uuid4().hex[:6]}"}
+    )
 
 
 def warehouse_for(shop: Any) -> Warehouse:
