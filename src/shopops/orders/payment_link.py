@@ -222,7 +222,13 @@ def record_payment(*, payment: Any) -> OrderGroup | None:
             return None  # not an order group (another app's reference)
         if group.payment_status == GroupPaymentStatus.PAID and group.payment_no == payment.payment_no:
             return group  # duplicate signal or reconciliation: already applied
-        pending = list(Order.objects.filter(group=group, status=OrderStatus.PENDING_PAYMENT).order_by("id"))
+        # Locked now (group row first, then its orders in id order: the app's lock order), so the
+        # batched PAY below works on these rows as read.
+        pending = list(
+            Order.objects.select_for_update()
+            .filter(group=group, status=OrderStatus.PENDING_PAYMENT)
+            .order_by("id")
+        )
         due = sum((o.total for o in pending), ZERO)
         if group.payment_status != GroupPaymentStatus.UNPAID or not pending or payment.amount != due:
             # Paid twice, paid for a closed group (staff accepted a late payment) or for an amount the
@@ -231,7 +237,7 @@ def record_payment(*, payment: Any) -> OrderGroup | None:
             return group
         try:
             with transaction.atomic():  # a savepoint: a refused batch leaves nothing behind
-                pay_orders(group, pending, payment_no=payment.payment_no)
+                pay_orders(group, pending, payment_no=payment.payment_no, already_locked=True)
         except ReservationReleased:
             # Some stock was let go (the safety sweep ran before the money came). Order by order:
             # those that can be filled are paid, the others closed with their part refunded.

@@ -168,13 +168,16 @@ def transition(order: Order, action: str, actor: Any, reason: str = "", *, data:
     return locked
 
 
-def pay_orders(group: OrderGroup, orders: list[Order], *, payment_no: str) -> list[Order]:
+def pay_orders(
+    group: OrderGroup, orders: list[Order], *, payment_no: str, already_locked: bool = False
+) -> list[Order]:
     """Action.PAY for the pending orders of a group whose payment arrived: the batched form of
     `transition` for the hottest path (one payment pays a checkout's shop orders together).
 
     The same table, actor (the system), side effects and timeline as calling `transition` per order,
     with one statement per kind of write instead of one per order. The caller holds the group's row
-    lock (`payment_link.record_payment`); the orders are locked here in id order. Any error (an illegal
+    lock (`payment_link.record_payment`); the orders are locked here in id order (unless the caller
+    read them with select_for_update in this transaction: `already_locked`). Any error (an illegal
     move, a released reservation) raises with nothing of the batch applied, provided the caller runs
     it in its own savepoint (`transaction.atomic()`) as record_payment does; it may then fall back to
     `transition` order by order. (No savepoint of its own: the caller's is the one that matters.)
@@ -182,11 +185,11 @@ def pay_orders(group: OrderGroup, orders: list[Order], *, payment_no: str) -> li
     from shopops.inventory import services as inventory
 
     with transaction.atomic(savepoint=False):
-        locked = list(
-            Order.objects.select_for_update()
-            .filter(pk__in=[o.pk for o in orders], group=group)
-            .order_by("pk")
-        )
+        if already_locked:
+            locked = sorted((o for o in orders if o.group_id == group.pk), key=lambda o: o.pk)
+        else:
+            ids = [o.pk for o in orders]
+            locked = list(Order.objects.select_for_update().filter(pk__in=ids, group=group).order_by("pk"))
         for order in locked:
             rule = TRANSITIONS.get((order.status, Action.PAY))
             if rule is None:

@@ -258,10 +258,14 @@ def _start_at_gateway(
     except GatewayError as exc:
         logger.warning("gateway %s refused to open %s: %s", payment.channel, payment.payment_no, exc)
         raise _gateway_failure(exc) from exc
-    Payment.objects.filter(pk=payment.pk, status__in=OPEN_PAYMENT_STATUSES).update(
-        status=PaymentStatus.PENDING, action=action.as_dict(), updated_at=timezone.now()
+    now = timezone.now()
+    opened = Payment.objects.filter(pk=payment.pk, status__in=OPEN_PAYMENT_STATUSES).update(
+        status=PaymentStatus.PENDING, action=action.as_dict(), updated_at=now
     )
-    payment.refresh_from_db()
+    if opened:  # what the UPDATE wrote is what the row holds: no need to read it back
+        payment.status, payment.action, payment.updated_at = PaymentStatus.PENDING, action.as_dict(), now
+    else:  # closed or paid meanwhile: answer with the row as it is
+        payment.refresh_from_db()
     return CreatedPayment(payment, action)
 
 
@@ -459,7 +463,21 @@ def _finish(note: PaymentNotification, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(note, name, value)
     note.processed_at = timezone.now()
-    note.save()
+    # The raw headers and body never change after receipt: write back only what processing decided.
+    note.save(update_fields=[*_PROCESSING_FIELDS, *fields])
+
+
+# What handling a notification may set on its stored row (besides `_finish`'s own fields).
+_PROCESSING_FIELDS = (
+    "signature_valid",
+    "kind",
+    "event_id",
+    "payment_no",
+    "parsed",
+    "payment",
+    "refund",
+    "processed_at",
+)
 
 
 def _apply_payment_notification(
