@@ -41,7 +41,8 @@ from shopops.catalog.text import sanitize_html
 from shopops.core.errors import DomainError
 from shopops.shops.admin_base import PlatformOnlyAdmin, ShopScopedAdmin, domain_error_message
 
-TAXONOMY_PERMISSION = "platform.shops"
+# The shared taxonomy is a platform job of its own (类目运营), apart from reviewing shops.
+TAXONOMY_PERMISSION = "platform.catalog"
 
 
 def _as_validation_error(exc: DomainError) -> ValidationError:

@@ -3,7 +3,8 @@
 - Public reads (no sign-in): the category tree, attributes, brands, product listing, search with
   facets, and on-sale product detail. Listing/search/detail answers are cached in Redis as JSON
   bytes (versioned keys, see catalog/cache.py) and returned without re-serialising.
-- Platform (`platform.shops`, i.e. platform admins): the category tree, attributes, values, brands.
+- Platform (`platform.catalog`, platform admins and catalogue staff): the category tree, attributes,
+  values, brands.
   Categories are platform-wide like Taobao's: shops list products in them, they do not own them.
 - Shop-scoped (`catalog.view` / `catalog.manage` in the shop in the path): products, SKUs, images,
   listing actions, import and export. Another shop's product id answers 404.
@@ -71,7 +72,8 @@ router = Router(tags=["catalog"])
 
 # Platform staff who manage the shared taxonomy. platform_admin holds it; if a dedicated
 # "platform.catalog" permission is added to shops.permissions, change it here only.
-TAXONOMY_PERMISSION = "platform.shops"
+# The shared taxonomy is a platform job of its own (类目运营), apart from reviewing shops.
+TAXONOMY_PERMISSION = "platform.catalog"
 PUBLIC_NOTE = "Shopper-facing catalog data: only active categories and on-sale products of active shops."
 
 

@@ -33,6 +33,7 @@ SHOP_PERMISSIONS: dict[str, str] = {
 
 PLATFORM_PERMISSIONS: dict[str, str] = {
     "platform.shops": _("平台：审核与管理所有店铺"),
+    "platform.catalog": _("平台：管理类目、属性与品牌"),
     "platform.users": _("平台：管理用户"),
     "platform.roles": _("平台：修改角色与权限"),
     "platform.audit": _("平台：查看全部审计日志"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopops.catalog.models import Product, Sku
+from shopops.catalog.models import Brand, Product, Sku
 from shopops.catalog.tests.factories import image_upload, make_product
 from shopops.shops.tests.factories import api_as
 
@@ -202,3 +202,19 @@ def test_platform_admin_manages_attributes_values_and_brands(client, tax, platfo
     assert again.status_code == 409 and again.json()["code"] == "duplicate_brand"
     in_use = api.delete(f"/catalog/brands/{tax.brand_a.id}")
     assert in_use.status_code in (204, 409)
+
+
+def test_the_taxonomy_needs_platform_catalog_not_shop_review_rights(client, tax):
+    """Catalogue staff (platform.catalog only) edit the shared taxonomy; shop reviewers
+    (platform.shops only) do not."""
+    from shopops.shops.models import Role, RoleScope
+    from shopops.shops.tests.factories import make_member
+
+    for code, perms in (("catalog_staff", ["platform.catalog"]), ("shop_reviewer", ["platform.shops"])):
+        Role.objects.create(code=code, name=code, scope=RoleScope.PLATFORM, permissions=perms)
+    curator = api_as(client, make_member(None, "catalog_staff").user)
+    assert curator.post("/catalog/brands", {"name": "类目运营品牌", "name_en": "Curated Brand"}).status_code == 201
+    reviewer = api_as(client, make_member(None, "shop_reviewer").user)
+    refused = reviewer.post("/catalog/brands", {"name": "审核员品牌", "name_en": "Reviewer Brand"})
+    assert refused.status_code == 403
+    assert not Brand.objects.filter(name="审核员品牌").exists()
