@@ -80,6 +80,7 @@ def _mount_routers() -> None:
     from shopops.catalog.api import router as catalog_router
     from shopops.core.api import router as core_router
     from shopops.inventory.api import router as inventory_router
+    from shopops.notifications.api import router as notifications_router
     from shopops.orders.api import router as orders_router
     from shopops.payments.api import router as payments_router
     from shopops.reviews.api import router as reviews_router
@@ -97,6 +98,7 @@ def _mount_routers() -> None:
     api.add_router("/aftersales", aftersales_router)
     api.add_router("/reviews", reviews_router)
     api.add_router("/service", service_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _mount_routers()

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "shopops.aftersales",
     "shopops.reviews",
     "shopops.service",
+    "shopops.notifications",
     "shopops.storefront",
     "shopops.console",
     "shopops.demo",

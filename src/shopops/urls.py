@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("shopops.aftersales.urls")),
     path("", include("shopops.reviews.urls")),
     path("", include("shopops.service.urls")),
+    path("", include("shopops.notifications.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -24,7 +24,13 @@ def test_no_horizontal_scroll_on_phone_width(phone_page):
     phone_page.fill("#id_pw-password", DEFAULT_PASSWORD)
     phone_page.click("#panel-password button[type=submit]")
     phone_page.wait_for_url("**/account/")
-    for path in ("/account/", "/account/addresses/", "/account/addresses/new/", "/account/security/"):
+    for path in (
+        "/account/",
+        "/account/addresses/",
+        "/account/addresses/new/",
+        "/account/security/",
+        "/messages/",
+    ):
         phone_page.goto(path)
         assert horizontal_overflow(phone_page) <= 0, path
 

@@ -1,8 +1,9 @@
 """After-sales API (/api/v1/aftersales). Thin: schemas in, services/selectors, schemas out.
 
 Shopper (signed in; only their own requests, anyone else's is 404):
-    GET  /orders/{order_no}/eligibility     the window and what each line has left
-    POST /requests                          ask for a refund, a return or an exchange
+    GET  /orders/{order_no}/eligibility     the window, what each line has left, the SKUs it may exchange to
+    POST /requests                          ask for a refund, a return or an exchange (optionally for
+                                            another SKU of the same product at the same price)
     GET  /requests, GET /requests/{number}
     POST /requests/{number}/cancel          while still requested
     POST /requests/{number}/ship-back       the waybill of the parcel sent back
@@ -90,6 +91,9 @@ class RequestOut(Schema):
     return_waybill: str
     inspection_note: str
     restocked_quantity: int
+    replacement_sku_id: int | None
+    replacement_sku_code: str
+    replacement_sku_label: str
     replacement_carrier: str
     replacement_waybill: str
     refund_no: str
@@ -158,6 +162,16 @@ class ShopRequestDetailOut(ShopRequestOut):
         return selectors.timeline(obj)
 
 
+class ExchangeOptionOut(Schema):
+    sku_id: int
+    code: str
+    label: str
+    price: Decimal
+    available: int
+    same_sku: bool
+    allowed: bool
+
+
 class LineOptionOut(Schema):
     line: LineOut
     units_left: int
@@ -165,6 +179,7 @@ class LineOptionOut(Schema):
     max_amount: Decimal
     in_progress: bool
     available: bool
+    exchange_options: list[ExchangeOptionOut]
 
     @staticmethod
     def resolve_units_left(obj) -> int:
@@ -199,6 +214,8 @@ class RequestIn(Schema):
     reason: ReasonLiteral
     description: str = Field("", max_length=2000)
     amount: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    # Exchange only: another SKU of the same product at the same price (default: the SKU bought).
+    replacement_sku_id: int | None = Field(None, ge=1)
 
 
 class WaybillIn(Schema):

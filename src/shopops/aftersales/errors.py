@@ -13,6 +13,11 @@ __all__ = [
     "OrderNotEligible",
     "QuantityExceeded",
     "ReasonRequired",
+    "ReplacementNotAvailable",
+    "ReplacementNotForKind",
+    "ReplacementOtherProduct",
+    "ReplacementPriceDiffers",
+    "ReplacementSkuNotFound",
     "WaybillRequired",
     "WindowClosed",
 ]
@@ -64,3 +69,36 @@ class WaybillRequired(InvalidInput):
 class NotYourAction(PermissionDenied):
     code = "permission_denied"
     message = "无权对该售后单执行此操作 / You may not do this to this after-sales request"
+
+
+# --- exchanging for another SKU of the same product (see services.create_request) ----------------------
+
+
+class ReplacementNotForKind(InvalidInput):
+    code = "replacement_not_for_kind"
+    message = "只有换货申请可以选择换货规格 / Only an exchange takes a replacement SKU"
+
+
+class ReplacementSkuNotFound(InvalidInput):
+    code = "replacement_sku_not_found"
+    message = "换货规格不存在或已下架 / The replacement SKU does not exist or is not on sale"
+
+
+class ReplacementOtherProduct(InvalidInput):
+    code = "replacement_other_product"
+    message = "只能换同一商品的其他规格 / The replacement must be another SKU of the same product"
+
+
+class ReplacementPriceDiffers(InvalidInput):
+    """This version has no top-up or part refund: an exchange is for a SKU at the price paid."""
+
+    code = "replacement_price_differs"
+    message = (
+        "换货规格价格与原商品不同，暂不支持补差价换货 / "
+        "The replacement SKU costs a different price; exchanges with a price difference are not supported"
+    )
+
+
+class ReplacementNotAvailable(Conflict):
+    code = "replacement_not_available"
+    message = "换货规格库存不足 / Not enough stock of the replacement SKU"

@@ -103,6 +103,18 @@ class AfterSalesRequest(models.Model):
     inspection_note = models.CharField(_("验货说明"), max_length=255, blank=True)
     restocked_quantity = models.PositiveIntegerField(_("已入库数量"), default=0)
     restock_warehouse_id = models.BigIntegerField(_("入库仓库"), null=True, blank=True)
+    # Exchange only: the SKU sent back to the shopper (the line's own SKU, or another SKU of the same
+    # product at the same price), with its code and spec as they were when the request was made.
+    replacement_sku = models.ForeignKey(
+        "catalog.Sku",
+        verbose_name=_("换货规格"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    replacement_sku_code = models.CharField(_("换货 SKU 编码"), max_length=64, blank=True)
+    replacement_sku_label = models.CharField(_("换货规格名称"), max_length=200, blank=True)
     replacement_carrier = models.CharField(_("换货快递公司"), max_length=40, blank=True)
     replacement_waybill = models.CharField(_("换货运单号"), max_length=40, blank=True)
 
@@ -157,6 +169,11 @@ class AfterSalesRequest(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def changes_sku(self) -> bool:
+        """An exchange for another SKU than the one bought (e.g. another size or colour)."""
+        return self.replacement_sku_id is not None and self.replacement_sku_id != self.order_line.sku_id
 
 
 class ActorRole(models.TextChoices):

@@ -11,6 +11,7 @@ take the shop id and never return another shop's request.
     order_eligibility(order, *, now=None) -> Eligibility  window and what each line has left
     line_room(line, *, exclude_request_id=None) -> LineRoom
     max_refund(line, quantity, *, room=None) -> Decimal  the paid share of `quantity` units
+    exchange_options(line) -> list[ExchangeOption]        SKUs an exchange of the line may ship
 """
 
 from __future__ import annotations
@@ -177,10 +178,29 @@ def window_ends_at(order: Any) -> datetime | None:
 
 
 @dataclass
+class ExchangeOption:
+    """A SKU of the line's product as a replacement: `allowed` when it sells at the price the line
+    was bought at (no top-up or part refund in this version) and has stock."""
+
+    sku_id: int
+    code: str
+    label: str
+    price: Decimal
+    available: int
+    same_sku: bool
+    same_price: bool
+
+    @property
+    def allowed(self) -> bool:
+        return (self.same_sku or self.same_price) and self.available > 0
+
+
+@dataclass
 class LineOption:
     line: Any
     room: LineRoom
     max_amount: Decimal
+    exchange_options: list[ExchangeOption] = field(default_factory=list)
 
     @property
     def available(self) -> bool:
@@ -211,6 +231,38 @@ def order_eligibility(order: Any, *, now: datetime | None = None) -> Eligibility
     for line in order.lines.all().order_by("id"):
         room = line_room(line)
         options.append(
-            LineOption(line=line, room=room, max_amount=max_refund(line, room.units_left, room=room))
+            LineOption(
+                line=line,
+                room=room,
+                max_amount=max_refund(line, room.units_left, room=room),
+                exchange_options=exchange_options(line) if room.units_left and not code else [],
+            )
         )
     return Eligibility(order=order, window_ends_at=ends, code=code, lines=options)
+
+
+# --- exchanges ----------------------------------------------------------------------------------------
+
+
+def exchange_options(line: Any) -> list[ExchangeOption]:
+    """Every on-sale SKU of the line's product, the bought one first. Empty when the product is gone."""
+    if not line.product_id:
+        return []
+    from shopops.catalog import selectors as catalog
+    from shopops.inventory.selectors import available_by_sku
+
+    skus = catalog.product_skus(line.product_id)
+    stock = available_by_sku([sku.id for sku in skus])
+    options = [
+        ExchangeOption(
+            sku_id=sku.id,
+            code=sku.code,
+            label=catalog.sku_label(sku) or sku.code,
+            price=sku.price,
+            available=int(stock.get(sku.id, 0)),
+            same_sku=sku.id == line.sku_id,
+            same_price=sku.price == line.unit_price,
+        )
+        for sku in skus
+    ]
+    return sorted(options, key=lambda o: not o.same_sku)

@@ -1,10 +1,13 @@
 """Every write of the after-sales app. Pages, the API, the admin, tasks and signals call these.
 
-    create_request(*, user, order_no, line_id, kind, quantity, reason, description="", amount=None)
+    create_request(*, user, order_no, line_id, kind, quantity, reason, description="", amount=None,
+                   replacement_sku_id=None)
         The shopper asks about `quantity` units of one line of their delivered order, inside the shop's
         window (Shop.aftersales_window_days after delivery). The amount defaults to, and may never
         exceed, the units' share of what the line paid (see selectors.max_refund). One request per
-        line at a time.
+        line at a time. An exchange ships the line's SKU, or `replacement_sku_id`: another on-sale SKU
+        of the same product (another size or colour) at the price the line was bought at and in stock
+        (this version has no top-up or part refund, so a different price is refused).
     approve(*, request, actor, note="")          staff
     reject(*, request, actor, reason)            staff, reason required
     cancel(*, request, actor)                    the shopper, while it is still requested
@@ -39,6 +42,11 @@ from shopops.aftersales.errors import (
     OrderNotEligible,
     QuantityExceeded,
     ReasonRequired,
+    ReplacementNotAvailable,
+    ReplacementNotForKind,
+    ReplacementOtherProduct,
+    ReplacementPriceDiffers,
+    ReplacementSkuNotFound,
     WaybillRequired,
     WindowClosed,
 )
@@ -131,6 +139,7 @@ def create_request(
     reason: str,
     description: str = "",
     amount: Decimal | str | None = None,
+    replacement_sku_id: int | None = None,
     now: datetime | None = None,
 ) -> AfterSalesRequest:
     from shopops.orders import selectors as order_selectors
@@ -141,6 +150,7 @@ def create_request(
     description = plain_text(description, max_length=MAX_DESCRIPTION)
     order = order_selectors.my_order(user, order_no)  # OrderNotFound (404) for anyone else's order
     line = order_selectors.order_line(order, line_id)
+    replacement = _replacement(kind, line, replacement_sku_id, quantity)
     now = now or timezone.now()
     with transaction.atomic():
         _serialise_line(line.id)
@@ -166,6 +176,7 @@ def create_request(
             description=description,
             window_ends_at=ends,
             now=now,
+            **replacement,
         )
         AfterSalesEvent.objects.create(
             request=request,
@@ -175,10 +186,60 @@ def create_request(
             actor=user,
             actor_role=ActorRole.SHOPPER,
             note=description[:MAX_NOTE],
-            data={"kind": kind, "quantity": quantity, "amount": str(money), "reason": reason},
+            data={
+                "kind": kind,
+                "quantity": quantity,
+                "amount": str(money),
+                "reason": reason,
+                **({"replacement_sku_id": replacement["replacement_sku_id"]} if replacement else {}),
+            },
             created_at=now,
         )
     return request
+
+
+def _replacement(kind: str, line: Any, sku_id: Any, quantity: int) -> dict[str, Any]:
+    """The replacement SKU columns of a new request ({} when not an exchange).
+
+    The line's own SKU needs no check here: the returned unit goes back on the shelf before the
+    replacement ships. Another SKU must be of the same product, on sale, at the price the line was
+    bought at (no top-up or part refund in this version), and have the units in stock now; the
+    units are reserved and committed only when the replacement ships (see _on_ship_replacement).
+    """
+    if kind != AfterSalesKind.EXCHANGE:
+        if sku_id not in (None, ""):
+            raise ReplacementNotForKind(fields={"replacement_sku_id": ["only for an exchange"]})
+        return {}
+    if sku_id in (None, "") or (line.sku_id is not None and str(sku_id) == str(line.sku_id)):
+        if not line.sku_id:
+            return {}  # the SKU has since been deleted: nothing to name
+        return {
+            "replacement_sku_id": line.sku_id,
+            "replacement_sku_code": line.sku_code,
+            "replacement_sku_label": line.sku_label,
+        }
+    if isinstance(sku_id, bool) or not str(sku_id).isdigit():
+        raise ReplacementSkuNotFound(fields={"replacement_sku_id": ["not a SKU id"]})
+    from shopops.catalog import selectors as catalog
+    from shopops.inventory.selectors import available_by_sku
+
+    sku = catalog.skus_by_ids([int(sku_id)]).get(int(sku_id))
+    if sku is None:
+        raise ReplacementSkuNotFound(sku_id=int(sku_id))
+    if line.product_id is None or sku.product_id != line.product_id:
+        raise ReplacementOtherProduct(sku_id=sku.id, product_id=line.product_id)
+    if not catalog.sellable_skus([sku.id]):
+        raise ReplacementSkuNotFound(sku_id=sku.id)
+    if sku.price != line.unit_price:
+        raise ReplacementPriceDiffers(sku_id=sku.id, price=sku.price, paid_unit_price=line.unit_price)
+    available = available_by_sku([sku.id]).get(sku.id, 0)
+    if available < quantity:
+        raise ReplacementNotAvailable(sku_id=sku.id, requested=quantity, available=available)
+    return {
+        "replacement_sku_id": sku.id,
+        "replacement_sku_code": sku.code,
+        "replacement_sku_label": catalog.sku_label(sku) or sku.code,
+    }
 
 
 def _window(order: Any, now: datetime) -> tuple[str, datetime | None]:
@@ -420,38 +481,29 @@ def _on_refund_failed(request: AfterSalesRequest, *, actor: Any, role: str, note
 
 @register_effect(Action.SHIP_REPLACEMENT)
 def _on_ship_replacement(request: AfterSalesRequest, *, actor: Any, role: str, note: str, data: dict) -> dict:
-    line = request.order_line
     request.replacement_carrier, request.replacement_waybill = data["carrier_name"], data["waybill_no"]
-    if not line.sku_id:
-        return {"carrier_name": request.replacement_carrier, "waybill_no": request.replacement_waybill}
-    from shopops.inventory import selectors as inventory_selectors
+    shipped = {"carrier_name": request.replacement_carrier, "waybill_no": request.replacement_waybill}
+    sku_id = request.replacement_sku_id or request.order_line.sku_id
+    if not sku_id:
+        return shipped
     from shopops.inventory import services as inventory
+    from shopops.inventory.errors import InsufficientStock
 
-    warehouse_id = request.restock_warehouse_id
-    if warehouse_id is None:
-        warehouse = inventory_selectors.warehouses(shop_id=request.shop_id, active_only=True).first()
-        warehouse_id = warehouse.id if warehouse else None
-    if warehouse_id is None:
-        from shopops.inventory.errors import WarehouseInactive
-
-        raise WarehouseInactive(
-            "店铺没有启用的仓库 / The shop has no active warehouse", shop_id=request.shop_id
+    # The replacement leaves stock the way a sale does: reserved (the same conditional UPDATE that
+    # never oversells) and committed at once, both ledger rows referenced to the request number.
+    # Idempotent by (request number, SKU), and rolled back with the move if anything fails.
+    try:
+        inventory.reserve(
+            sku_id=sku_id,
+            quantity=request.quantity,
+            order_ref=request.number,
+            expires_at=timezone.now() + timedelta(minutes=10),
+            actor=actor,
         )
-    # The replacement leaves the shelf: one ledger entry, referenced to the order like the return.
-    entry = inventory.adjust_stock(
-        shop_id=request.shop_id,
-        warehouse_id=warehouse_id,
-        sku_id=line.sku_id,
-        delta=-request.quantity,
-        reason=f"换货发出 {request.number} / Exchange replacement shipped",
-        actor=actor,
-        reference=request.order.number,
-    )
-    return {
-        "carrier_name": request.replacement_carrier,
-        "waybill_no": request.replacement_waybill,
-        "ledger_entry": entry.pk,
-    }
+    except InsufficientStock as exc:
+        raise ReplacementNotAvailable(sku_id=sku_id, requested=request.quantity) from exc
+    reservation = inventory.commit_reservation(order_ref=request.number, sku_id=sku_id, actor=actor)
+    return {**shipped, "sku_id": sku_id, "reservation": reservation.pk}
 
 
 # --- payments' refund results --------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def transition(
         if rule.to in (S.CLOSED, S.REJECTED, S.CANCELLED):
             locked.closed_at = timezone.now()
         locked.save()
-        AfterSalesEvent.objects.create(
+        event = AfterSalesEvent.objects.create(
             request=locked,
             action=action,
             from_status=before,
@@ -174,8 +174,19 @@ def transition(
             note=note,
             data=event_data or {},
         )
+        _announce(locked, event)
     request.__dict__.update(locked.__dict__)
     return locked
+
+
+def _announce(request: AfterSalesRequest, event: AfterSalesEvent) -> None:
+    """aftersales.signals.request_changed once the move has committed; a failing receiver is logged
+    and never undoes or fails the move."""
+    from shopops.aftersales.signals import request_changed
+
+    transaction.on_commit(
+        lambda: request_changed.send_robust(AfterSalesRequest, request=request, event=event), robust=True
+    )
 
 
 def role_of(actor: Any, request: AfterSalesRequest, rule: Rule) -> str:

@@ -81,6 +81,7 @@ def new_request(request: HttpRequest, order_no: str) -> HttpResponse:
             "quantity": _int(request.POST.get("quantity")) or 0,
             "amount": (request.POST.get("amount") or "").strip(),
             "description": request.POST.get("description", ""),
+            "replacement": _int(request.POST.get("replacement_sku")),
         }
         try:
             created = services.create_request(
@@ -92,6 +93,7 @@ def new_request(request: HttpRequest, order_no: str) -> HttpResponse:
                 reason=form["reason"],
                 description=form["description"],
                 amount=form["amount"] or None,
+                replacement_sku_id=form["replacement"] if form["kind"] == AfterSalesKind.EXCHANGE else None,
             )
         except DomainError as exc:
             errors["form"] = str(exc.message)
@@ -108,6 +110,10 @@ def new_request(request: HttpRequest, order_no: str) -> HttpResponse:
         {
             "order": order,
             "eligibility": eligibility,
+            # Only worth a field when some line has another SKU to switch to.
+            "has_exchange_options": any(
+                not choice.same_sku for option in eligibility.lines for choice in option.exchange_options
+            ),
             "form": form,
             "errors": errors,
             "kinds": AfterSalesKind.choices,

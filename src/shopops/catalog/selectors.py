@@ -221,6 +221,15 @@ def available_by_sku(sku_ids: list[int]) -> dict[int, int | None]:
     return {sku_id: int(found.get(sku_id, 0)) for sku_id in sku_ids}
 
 
+def product_skus(product_id: int, *, active_only: bool = True) -> list[Sku]:
+    """The SKUs of one product with their options (for sku_label), in display order; e.g. the sizes
+    and colours an after-sales exchange may switch to."""
+    skus = Sku.objects.filter(product_id=product_id).select_related("product")
+    if active_only:
+        skus = skus.filter(is_active=True, product__status=ProductStatus.ON_SALE)
+    return list(skus.prefetch_related("options__value").order_by("position", "id"))
+
+
 def sku_label(sku: Sku) -> str:
     """e.g. "红色 / M" from the prefetched options, in axis order."""
     return " / ".join(option.value.value for option in sku.options.all())

@@ -337,7 +337,19 @@ def _ship(order: Order, *, actor: Any, role: str, reason: str, data: dict) -> di
     if not carrier or not waybill:
         raise ShippingInfoRequired(order_no=order.number)
     order.carrier_name, order.waybill_no, order.shipped_at = carrier, waybill, timezone.now()
+    _announce_shipped(order, carrier, waybill)
     return {"carrier_name": carrier, "waybill_no": waybill}
+
+
+def _announce_shipped(order: Order, carrier: str, waybill: str) -> None:
+    """orders.signals.order_shipped once the shipment has committed (never for a rolled-back one);
+    a failing receiver is logged, never turned into a failed shipment."""
+    from shopops.orders.signals import order_shipped
+
+    transaction.on_commit(
+        lambda: order_shipped.send_robust(Order, order=order, carrier_name=carrier, waybill_no=waybill),
+        robust=True,
+    )
 
 
 def _deliver(order: Order, *, actor: Any, role: str, reason: str, data: dict) -> dict:

@@ -7,14 +7,17 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from shopops.payments import selectors, services
 from shopops.payments.errors import GatewayRejected, GatewayUnavailable, PaymentNotFound, UnknownChannel
 from shopops.payments.gateways import sandbox, sandbox_enabled
 from shopops.payments.gateways.base import PaymentAction
 from shopops.payments.models import OPEN_PAYMENT_STATUSES, Payment, PaymentStatus, SandboxTradeStatus
+from shopops.payments.qr import qr_svg
 
 SYNC_THROTTLE_SECONDS = 3
 
@@ -98,7 +101,51 @@ def checkout(request: HttpRequest, payment_no: str) -> HttpResponse:
     action = PaymentAction.from_dict(payment.action)
     if action.kind == "redirect":
         return HttpResponseRedirect(action.url)
-    return render(request, "payments/checkout.html", {"payment": payment, "action": action})
+    context: dict[str, object] = {
+        "payment": payment,
+        "action": action,
+        "expired": _expired(payment),
+        "continue_url": _safe_return(request, payment.return_url, payment_no),
+    }
+    if action.kind == "qr_code":
+        if context["expired"]:
+            # The provider will refuse a code past its deadline: show no code rather than one that fails.
+            return render(request, "payments/checkout.html", context, status=410)
+        context["qr_svg"] = qr_svg(action.qr_code, title=f"¥{payment.amount} {payment.reference}")
+        seconds = _seconds_left(payment)
+        context.update(seconds_left=seconds, clock=f"{seconds // 60:02d}:{seconds % 60:02d}")
+    return render(request, "payments/checkout.html", context)
+
+
+@login_required
+def checkout_poll(request: HttpRequest, payment_no: str) -> HttpResponse:
+    """Polled by the QR page (htmx, every few seconds): sends the browser on once the payment ends.
+
+    Paid -> the page the payment was started from (the order); failed/closed -> the result page;
+    past the deadline -> a fragment without the polling trigger, so the page stops asking.
+    """
+    payment = _refresh_if_open(_own_payment(request, payment_no))
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.SUCCEEDED_AFTER_CLOSE):
+        return HttpResponseClientRedirect(_safe_return(request, payment.return_url, payment_no))
+    if payment.status not in OPEN_PAYMENT_STATUSES:
+        return HttpResponseClientRedirect(reverse("payments:result", args=[payment_no]))
+    return render(
+        request,
+        "payments/partials/qr_poll.html",
+        {
+            "payment": payment,
+            "expired": _expired(payment),
+            "continue_url": _safe_return(request, payment.return_url, payment_no),
+        },
+    )
+
+
+def _expired(payment: Payment) -> bool:
+    return payment.expires_at <= timezone.now()
+
+
+def _seconds_left(payment: Payment) -> int:
+    return max(0, int((payment.expires_at - timezone.now()).total_seconds()))
 
 
 @login_required

@@ -244,8 +244,19 @@ def post_message(*, ticket: Ticket, author: Any, body: str, attachment: Any = No
         message = TicketMessage.objects.create(
             ticket=locked, author=author, author_role=role, body=body, attachment=image, created_at=now
         )
+        _announce(locked, message, f"{role}_message", role)
     ticket.__dict__.update(locked.__dict__)
     return message
+
+
+def _announce(ticket: Ticket, message: TicketMessage, event: str, role: str) -> None:
+    """service.signals.ticket_changed once the change has committed (a failing receiver is logged)."""
+    from shopops.service.signals import ticket_changed
+
+    transaction.on_commit(
+        lambda: ticket_changed.send_robust(Ticket, ticket=ticket, message=message, event=event, role=role),
+        robust=True,
+    )
 
 
 def assign(*, ticket: Ticket, actor: Any, assignee_id: int | None) -> Ticket:
@@ -321,7 +332,8 @@ def _status_change(ticket: Ticket, actor: Any, event: str, note: str, text: str)
         role = role_of(actor, locked)
         _move(locked, event, role, now)
         locked.save()
-        _system_note(locked, text + (f"：{note}" if note else ""), now)
+        message = _system_note(locked, text + (f"：{note}" if note else ""), now)
+        _announce(locked, message, event, role)
     ticket.__dict__.update(locked.__dict__)
     return locked
 

@@ -148,8 +148,9 @@ def test_exchange_ships_a_replacement_from_stock_and_the_shopper_confirms(client
         {"carrier_name": "顺丰", "waybill_no": "SF990011"},
     )  # fmt: skip
     assert response.json()["status"] == "replacement_shipped"
-    out = StockLedgerEntry.objects.filter(reference=delivered.number, reason=LedgerReason.ADJUSTMENT).get()
-    assert out.on_hand_delta == -1
+    # the replacement leaves stock like a sale: reserved and committed under the request's number
+    out = StockLedgerEntry.objects.filter(reference=request.number, reason=LedgerReason.SALE).get()
+    assert out.on_hand_delta == -1 and out.sku_id == delivered.lines.get().sku_id
     confirmed = api_as(client, delivered.user).post(f"/aftersales/requests/{request.number}/confirm")
     assert confirmed.json()["status"] == "closed"
 
