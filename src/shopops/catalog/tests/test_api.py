@@ -213,7 +213,8 @@ def test_the_taxonomy_needs_platform_catalog_not_shop_review_rights(client, tax)
     for code, perms in (("catalog_staff", ["platform.catalog"]), ("shop_reviewer", ["platform.shops"])):
         Role.objects.create(code=code, name=code, scope=RoleScope.PLATFORM, permissions=perms)
     curator = api_as(client, make_member(None, "catalog_staff").user)
-    assert curator.post("/catalog/brands", {"name": "类目运营品牌", "name_en": "Curated Brand"}).status_code == 201
+    created = curator.post("/catalog/brands", {"name": "类目运营品牌", "name_en": "Curated Brand"})
+    assert created.status_code == 201
     reviewer = api_as(client, make_member(None, "shop_reviewer").user)
     refused = reviewer.post("/catalog/brands", {"name": "审核员品牌", "name_en": "Reviewer Brand"})
     assert refused.status_code == 403
