@@ -6,13 +6,16 @@ development server in a subprocess with no DATABASE_URL/REDIS_URL, and makes a f
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -102,7 +105,53 @@ def test_make_run_path_on_sqlite(tmp_path):
         access = json.loads(token_body)["access"]
         me_status, me_body = _get(f"{base}/api/v1/accounts/me", headers={"Authorization": f"Bearer {access}"})
         assert me_status == 200 and json.loads(me_body)["username"] == "alice"
+        _checkout_and_pay(base, access)
     finally:
         server.terminate()
         server.wait(timeout=10)
     assert "demo" in first.stdout.lower()
+
+
+def _checkout_and_pay(base: str, access: str) -> None:
+    """A whole checkout on SQLite: the stock, cart and payment paths use hand-written SQL
+    (UPDATE ... RETURNING, INSERT ... ON CONFLICT) that must run on both databases."""
+    auth = {"Authorization": f"Bearer {access}", "Content-Type": "application/json"}
+    status, body = _get(f"{base}/api/v1/catalog/products?page_size=20")
+    assert status == 200, body
+    listing = json.loads(body)
+    products = listing["items"] if isinstance(listing, dict) else listing
+    added = False
+    for product in products:
+        detail = json.loads(_get(f"{base}/api/v1/catalog/products/{product['id']}")[1])
+        for sku in detail.get("skus", []):
+            status, _ = _get(f"{base}/api/v1/cart/items", json.dumps({"sku_id": sku["id"]}).encode(), auth)
+            if status == 201:
+                added = True
+                break
+        if added:
+            break
+    assert added, "no demo SKU could be added to the cart"
+    addresses = json.loads(_get(f"{base}/api/v1/accounts/addresses", headers=auth)[1])["items"]
+    order = {"idempotency_key": "smoke-checkout-1", "address_id": addresses[0]["id"], "channel": "sandbox"}
+    status, body = _get(f"{base}/api/v1/orders", json.dumps(order).encode(), auth)
+    assert status == 201, body
+    placed = json.loads(body)
+    payment_no = placed["payment"]["payment_no"]
+    # The sandbox cashier is a page with a CSRF-protected form, as a shopper's browser sees it.
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    page = browser.open(f"{base}/pay/sandbox/{payment_no}/", timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "action": "pay", "method": "alipay"})
+    try:
+        browser.open(f"{base}/pay/sandbox/{payment_no}/", form.encode(), timeout=30)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302, exc.read()[:500]
+    group = placed["group"]["number"]
+    status, body = _get(f"{base}/api/v1/orders/groups/{group}", headers=auth)
+    assert status == 200 and json.loads(body)["payment_status"] == "paid", body
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
