@@ -331,10 +331,22 @@ def prefetch_display(skus: Iterable[Any]) -> None:
     """Option labels and images of SKUs (selected with their product) in two queries."""
     from shopops.catalog.models import ProductImage, SkuOptionValue
 
+    # Only the columns a label, the attribute snapshot and the picture need (see CHECKOUT_FIELDS).
+    options = SkuOptionValue.objects.select_related("value", "attribute").only(
+        "id",
+        "sku_id",
+        "attribute_id",
+        "value_id",
+        "value__id",
+        "value__value",
+        "attribute__id",
+        "attribute__name",
+    )
+    images = ProductImage.objects.order_by("position", "id").only(
+        "id", "product_id", "image", "thumbnail", "position"
+    )
     prefetch_related_objects(
-        list(skus),
-        Prefetch("options", queryset=SkuOptionValue.objects.select_related("value", "attribute")),
-        Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id")),
+        list(skus), Prefetch("options", queryset=options), Prefetch("product__images", queryset=images)
     )
 
 
