@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shopops.core.models import TimelineEvent
 from shopops.core.money import ZERO, MoneyField
 
 NUMBER_PREFIX = "AS"
@@ -182,25 +183,12 @@ class ActorRole(models.TextChoices):
     SYSTEM = "system", _("系统")
 
 
-class AfterSalesEvent(models.Model):
+class AfterSalesEvent(TimelineEvent):
     """The timeline: one row per state change, append-only."""
 
     request = models.ForeignKey(AfterSalesRequest, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("动作"), max_length=32)
-    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     actor_role = models.CharField(_("身份"), max_length=12, choices=ActorRole.choices)
     note = models.CharField(_("说明"), max_length=255, blank=True)
-    data = models.JSONField(_("附加信息"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("售后动态")

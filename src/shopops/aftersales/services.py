@@ -61,11 +61,11 @@ from shopops.aftersales.models import (
     AfterSalesStatus,
 )
 from shopops.aftersales.state import Action, register_effect, transition
-from shopops.aftersales.text import plain_text
 from shopops.core import audit
 from shopops.core.errors import InvalidInput, PermissionDenied
 from shopops.core.ids import time_sortable_number
 from shopops.core.money import ZERO, MoneyError, to_money
+from shopops.core.text import plain_text
 
 logger = logging.getLogger(__name__)
 

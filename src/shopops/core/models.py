@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,3 +35,28 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class TimelineEvent(models.Model):
+    """One row of an append-only timeline (an order's, an after-sales request's): which action moved
+    the owner from one status to another, who did it and when, with free-form data. Subclasses add
+    the owner's foreign key, their own actor roles and their note field, and their Meta (names,
+    index)."""
+
+    action = models.CharField(_("动作"), max_length=32)
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField(_("附加信息"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]

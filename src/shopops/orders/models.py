@@ -23,6 +23,7 @@ from django.utils.translation import pgettext_lazy
 
 from shopops.core.fields import EncryptedTextField
 from shopops.core.masking import mask_name, mask_phone
+from shopops.core.models import TimelineEvent
 from shopops.core.money import ZERO, MoneyField
 
 GROUP_NUMBER_PREFIX = "PG"
@@ -264,25 +265,12 @@ class ActorRole(models.TextChoices):
     SYSTEM = "system", _("系统")
 
 
-class OrderEvent(models.Model):
+class OrderEvent(TimelineEvent):
     """The timeline: one row per state change or flag, append-only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("动作"), max_length=32)
-    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     actor_role = models.CharField(_("身份"), max_length=12, choices=ActorRole.choices)
     reason = models.CharField(_("原因"), max_length=255, blank=True)
-    data = models.JSONField(_("附加信息"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("订单动态")

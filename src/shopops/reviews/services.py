@@ -20,9 +20,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from shopops.aftersales.text import plain_text
 from shopops.core import audit
 from shopops.core.errors import PermissionDenied
+from shopops.core.images import CleanImage, clean_images
+from shopops.core.text import plain_text
 from shopops.reviews import selectors
 from shopops.reviews.errors import (
     AlreadyHidden,
@@ -35,7 +36,6 @@ from shopops.reviews.errors import (
     ReviewWindowClosed,
     TextRequired,
 )
-from shopops.reviews.images import CleanImage, clean_images
 from shopops.reviews.models import Review, ReviewFollowUp, ReviewImage, ReviewStatus
 
 MAX_TEXT = 1000

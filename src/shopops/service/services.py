@@ -22,11 +22,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shopops.aftersales.text import plain_text
 from shopops.core import audit
 from shopops.core.errors import IllegalTransition, InvalidInput
 from shopops.core.ids import time_sortable_number
-from shopops.reviews.images import clean_image
+from shopops.core.images import clean_image
+from shopops.core.text import plain_text
 from shopops.service import selectors, sla
 from shopops.service.errors import (
     InvalidAssignee,
