@@ -228,7 +228,7 @@ def _replacement(kind: str, line: Any, sku_id: Any, quantity: int) -> dict[str, 
         raise ReplacementSkuNotFound(sku_id=int(sku_id))
     if line.product_id is None or sku.product_id != line.product_id:
         raise ReplacementOtherProduct(sku_id=sku.id, product_id=line.product_id)
-    if not catalog.sellable_skus([sku.id]):
+    if sku.id not in catalog.sellable_sku_ids([sku.id]):
         raise ReplacementSkuNotFound(sku_id=sku.id)
     if sku.price != line.unit_price:
         raise ReplacementPriceDiffers(sku_id=sku.id, price=sku.price, paid_unit_price=line.unit_price)

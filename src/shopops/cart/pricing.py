@@ -27,7 +27,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from shopops.cart import shipping
@@ -318,69 +317,31 @@ def _priced_lines(items: Sequence[CheckoutItem]) -> tuple[list[PricedLine], dict
     for sku_id, quantity in merged.items():
         if quantity > MAX_LINE_QUANTITY:
             raise QuantityOutOfRange(sku_id=sku_id, quantity=quantity, max=MAX_LINE_QUANTITY)
-    skus = catalog_selectors.sellable_skus(list(merged))
-    missing = [sku_id for sku_id in merged if sku_id not in skus]
+    cards = catalog_selectors.sku_cards(list(merged))
+    missing = [sku_id for sku_id in merged if sku_id not in cards or not cards[sku_id].sellable]
     if missing:
         raise SkuUnavailable(sku_ids=missing)
-    prefetch_display(skus.values())
-    names = {sku.shop_id: sku.product.shop.name for sku in skus.values()}
-    return [_line(skus[sku_id], quantity) for sku_id, quantity in merged.items()], names
+    names = {card.shop_id: card.shop_name for card in cards.values()}
+    return [_line(cards[sku_id], quantity) for sku_id, quantity in merged.items()], names
 
 
-def prefetch_display(skus: Iterable[Any]) -> None:
-    """Option labels and images of SKUs (selected with their product) in two queries."""
-    from shopops.catalog.models import ProductImage, SkuOptionValue
-
-    # Only the columns a label, the attribute snapshot and the picture need (see CHECKOUT_FIELDS).
-    options = SkuOptionValue.objects.select_related("value", "attribute").only(
-        "id",
-        "sku_id",
-        "attribute_id",
-        "value_id",
-        "value__id",
-        "value__value",
-        "attribute__id",
-        "attribute__name",
-    )
-    images = ProductImage.objects.order_by("position", "id").only(
-        "id", "product_id", "image", "thumbnail", "position"
-    )
-    prefetch_related_objects(
-        list(skus), Prefetch("options", queryset=options), Prefetch("product__images", queryset=images)
-    )
-
-
-def _line(sku: Any, quantity: int) -> PricedLine:
-    from shopops.catalog import selectors as catalog_selectors
-
-    unit_price = to_money(sku.price)
+def _line(card: Any, quantity: int) -> PricedLine:
+    """A checkout line from the SKU's card (catalog.selectors.SkuCard), priced server-side."""
+    unit_price = to_money(card.price)
     return PricedLine(
-        sku_id=sku.id,
-        shop_id=sku.shop_id,
-        product_id=sku.product_id,
-        sku_code=sku.code,
-        title=sku.product.title,
-        sku_label=catalog_selectors.sku_label(sku),
-        sku_attributes={option.attribute.name: option.value.value for option in sku.options.all()},
-        image_url=product_image_url(sku.product),
+        sku_id=card.sku_id,
+        shop_id=card.shop_id,
+        product_id=card.product_id,
+        sku_code=card.code,
+        title=card.title,
+        sku_label=card.label,
+        sku_attributes=dict(card.attributes),
+        image_url=card.image_url,
         unit_price=unit_price,
         quantity=quantity,
-        weight_grams=sku.weight_grams or 0,
+        weight_grams=card.weight_grams,
         subtotal=unit_price * quantity,
     )
-
-
-def product_image_url(product: Any) -> str:
-    """The first image of a product (its thumbnail when there is one), or ""."""
-    images = list(product.images.all())
-    if not images:
-        return ""
-    image = images[0]
-    chosen = image.thumbnail if image.thumbnail else image.image
-    try:
-        return chosen.url
-    except ValueError:
-        return ""
 
 
 def _group_by_shop(

@@ -20,7 +20,7 @@ from django.db.models import Sum
 
 from shopops.cart.errors import CartLineNotFound
 from shopops.cart.models import Cart, CartLine
-from shopops.cart.pricing import CheckoutItem, prefetch_display, product_image_url
+from shopops.cart.pricing import CheckoutItem
 from shopops.core.money import ZERO, to_money
 
 
@@ -143,37 +143,32 @@ def cart_view(owner: CartOwner) -> CartView:
     if not lines:
         return CartView(shops=[], unavailable=[])
     sku_ids = [line.sku_id for line in lines]
-    sellable = catalog_selectors.sellable_skus(sku_ids)
-    # Unsellable lines are rare: only they need the second lookup (for their title and label).
-    missing = [sku_id for sku_id in sku_ids if sku_id not in sellable]
-    all_skus = {**(catalog_selectors.skus_by_ids(missing) if missing else {}), **sellable}
+    cards = catalog_selectors.sku_cards(sku_ids)
     available = inventory_selectors.available_by_sku(sku_ids)
-    prefetch_display(all_skus.values())
-    shop_names = {sku.shop_id: sku.product.shop.name for sku in all_skus.values()}
 
     shops: dict[int, CartShopView] = {}
     unavailable: list[CartLineView] = []
     for line in lines:
-        sku = all_skus.get(line.sku_id)
-        if sku is None:
+        card = cards.get(line.sku_id)
+        if card is None:
             continue
         view = CartLineView(
-            sku_id=sku.id,
-            product_id=sku.product_id,
-            shop_id=sku.shop_id,
-            title=sku.product.title,
-            sku_label=catalog_selectors.sku_label(sku),
-            image_url=product_image_url(sku.product),
-            unit_price=to_money(sku.price),
+            sku_id=card.sku_id,
+            product_id=card.product_id,
+            shop_id=card.shop_id,
+            title=card.title,
+            sku_label=card.label,
+            image_url=card.image_url,
+            unit_price=to_money(card.price),
             quantity=line.quantity,
             selected=line.selected,
-            available=int(available.get(sku.id) or 0),
-            sellable=sku.id in sellable,
+            available=int(available.get(card.sku_id) or 0),
+            sellable=card.sellable,
         )
         if not view.sellable:
             unavailable.append(view)
             continue
-        shop = shops.setdefault(sku.shop_id, CartShopView(sku.shop_id, shop_names.get(sku.shop_id, "")))
+        shop = shops.setdefault(card.shop_id, CartShopView(card.shop_id, card.shop_name))
         shop.lines.append(view)
     return CartView(shops=sorted(shops.values(), key=lambda s: s.shop_id), unavailable=unavailable)
 
@@ -202,5 +197,5 @@ def checkout_items(*, user: Any, sku_ids: list[int] | None = None) -> list[Check
             raise CartLineNotFound(sku_ids=missing)
         return [CheckoutItem(sku_id, by_sku[sku_id].quantity) for sku_id in dict.fromkeys(sku_ids)]
     selected = [line for line in lines if line.selected]
-    sellable = catalog_selectors.sellable_skus([line.sku_id for line in selected])
+    sellable = catalog_selectors.sellable_sku_ids([line.sku_id for line in selected])
     return [CheckoutItem(line.sku_id, line.quantity) for line in selected if line.sku_id in sellable]

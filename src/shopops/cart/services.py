@@ -99,7 +99,7 @@ def _ensure_can_hold(sku_id: int, quantity: int) -> None:
     from shopops.catalog import selectors as catalog_selectors
     from shopops.inventory import selectors as inventory_selectors
 
-    if sku_id not in catalog_selectors.sellable_skus([sku_id]):
+    if sku_id not in catalog_selectors.sellable_sku_ids([sku_id]):
         raise SkuUnavailable(sku_id=sku_id)
     available = int(inventory_selectors.available_by_sku([sku_id]).get(sku_id) or 0)
     if available < quantity:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from shopops.catalog.errors import ProductNotFound
 from shopops.catalog.models import (
@@ -209,6 +211,98 @@ def skus_by_ids(sku_ids: list[int]) -> dict[int, Sku]:
     """SKUs with product and shop, for the orders app (price and title at checkout)."""
     skus = Sku.objects.filter(id__in=sku_ids).select_related("product", "product__shop")
     return {sku.id: sku for sku in skus.only(*CHECKOUT_FIELDS)}
+
+
+@dataclass(frozen=True)
+class SkuCard:
+    """What a cart line, a checkout line or an order snapshot shows of a SKU, read in two queries
+    for any number of SKUs (`sku_cards`), without model instances or prefetch machinery: the cart
+    and checkout answer on every add and submit."""
+
+    sku_id: int
+    shop_id: int
+    shop_name: str
+    product_id: int
+    title: str
+    code: str
+    price: Decimal
+    weight_grams: int
+    sellable: bool  # active SKU of an on-sale product of an active shop
+    image_url: str  # the product's first picture (its thumbnail when there is one), or ""
+    label: str  # e.g. "红色 / M", in axis order
+    attributes: dict[str, str]  # {attribute name: value}
+
+
+def sku_cards(sku_ids: Iterable[int]) -> dict[int, SkuCard]:
+    """{sku_id: SkuCard} for the SKUs that exist (sellable or not: see `SkuCard.sellable`)."""
+    ids = {int(i) for i in sku_ids}
+    if not ids:
+        return {}
+    first_image = ProductImage.objects.filter(product_id=OuterRef("product_id")).order_by("position", "id")
+    rows = (
+        Sku.objects.filter(id__in=ids)
+        .annotate(
+            image=Subquery(first_image.values("image")[:1]),
+            thumbnail=Subquery(first_image.values("thumbnail")[:1]),
+            title=F("product__title"),
+            product_status=F("product__status"),
+            shop_name=F("product__shop__name"),
+            shop_status=F("product__shop__status"),
+        )
+        .values(
+            "id", "shop_id", "product_id", "code", "price", "weight_grams", "is_active", "title",
+            "product_status", "shop_name", "shop_status", "image", "thumbnail",
+        )
+    )  # fmt: skip
+    options: dict[int, list[tuple[str, str]]] = {}
+    for sku_id, name, value in (
+        SkuOptionValue.objects.filter(sku_id__in=ids)
+        .order_by("id")
+        .values_list("sku_id", "attribute__name", "value__value")
+    ):
+        options.setdefault(sku_id, []).append((name, value))
+    return {row["id"]: _card(row, options.get(row["id"], [])) for row in rows}
+
+
+def _card(row: dict[str, Any], options: list[tuple[str, str]]) -> SkuCard:
+    sellable = (
+        row["is_active"] and row["product_status"] == ProductStatus.ON_SALE and row["shop_status"] == "active"
+    )
+    return SkuCard(
+        sku_id=row["id"],
+        shop_id=row["shop_id"],
+        shop_name=row["shop_name"],
+        product_id=row["product_id"],
+        title=row["title"],
+        code=row["code"],
+        price=row["price"],
+        weight_grams=row["weight_grams"] or 0,
+        sellable=sellable,
+        image_url=_picture_url(row["thumbnail"] or row["image"]),
+        label=" / ".join(value for _, value in options),
+        attributes=dict(options),
+    )
+
+
+def _picture_url(name: str | None) -> str:
+    if not name:
+        return ""
+    try:
+        return ProductImage._meta.get_field("thumbnail").storage.url(name)
+    except ValueError:
+        return ""
+
+
+def sellable_sku_ids(sku_ids: Iterable[int]) -> set[int]:
+    """The subset of `sku_ids` a shopper can buy now (see `sellable_skus`), ids only."""
+    return set(
+        Sku.objects.filter(
+            id__in=set(sku_ids),
+            is_active=True,
+            product__status=ProductStatus.ON_SALE,
+            product__shop__status="active",
+        ).values_list("id", flat=True)
+    )
 
 
 def sellable_skus(sku_ids: list[int]) -> dict[int, Sku]:
