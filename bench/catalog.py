@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -446,20 +447,54 @@ def run_wrk(base: str, urls: list[str], seconds: int, connections: int, workdir:
     return Result(rps, _ms(*p50.groups()), _ms(*p99.groups()), failed)
 
 
+def wsgi_caller() -> Callable[[str], bytes]:
+    """GET a URL through Django's WSGI handler as gunicorn calls it (no test client: it connects
+    and disconnects signal receivers on every request, which costs time and leaks finalizers)."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+
+    def get(url: str) -> bytes:
+        path, _, query = url.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "localhost",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+        }
+        status: list[str] = []
+        response = handler(environ, lambda s, headers, exc_info=None: status.append(s))
+        try:
+            body = b"".join(response)
+        finally:
+            response.close()
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{url}: {status[0]}")
+        return body
+
+    return get
+
+
 def inprocess(sets: dict[str, list[str]], requests: int, rounds: int = 7) -> None:
-    """Per-request cost of each warm scenario in this process (Django test client, no HTTP, no
+    """Per-request cost of each warm scenario in this process (Django's WSGI handler, no HTTP, no
     concurrency): what a worker spends on one request, free of the load generator and queueing.
     Wall time includes waiting for Redis/PostgreSQL; CPU time is this process's own work only (other
     load on a shared box inflates wall time, much less CPU time)."""
     import gc
 
-    from django.test import Client
-
-    client = Client(HTTP_HOST="localhost")
+    get = wsgi_caller()
     names = [name for name in sets if name != "search (cold)"]
     for name in names:  # warm: fill Redis and this process's near cache
         for url in sets[name]:
-            assert client.get(url).status_code == 200, url
+            get(url)
     gc.collect()
     wall: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
@@ -468,7 +503,7 @@ def inprocess(sets: dict[str, list[str]], requests: int, rounds: int = 7) -> Non
             urls = sets[name]
             started, started_cpu = time.perf_counter(), time.process_time()
             for i in range(requests):
-                client.get(urls[i % len(urls)])
+                get(urls[i % len(urls)])
             cpu[name].append((time.process_time() - started_cpu) / requests * 1000)
             wall[name].append((time.perf_counter() - started) / requests * 1000)
     median = statistics.median
@@ -605,8 +640,8 @@ def main() -> None:
     if not shutil.which("wrk") and not (args.profile or args.inprocess):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
-    if args.inprocess:
-        os.environ["DEBUG"] = "0"  # as the server runs (DEBUG would log every query)
+    if args.inprocess:  # configured as the server runs (DEBUG would log every query)
+        os.environ.update(DEBUG="0", DB_CONN_MAX_AGE="600")
     ensure_database(os.environ["DATABASE_URL"])
     print(f"seeding {args.skus:,} SKUs into {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} ...", flush=True)
     info = seed(args.skus)
