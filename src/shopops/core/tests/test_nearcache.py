@@ -99,3 +99,28 @@ def test_a_forked_worker_builds_its_own_near_cache_and_subscription(monkeypatch)
     parent.close()
     assert answer == b"1"
     assert parent.pid == os.getpid()
+
+
+@pytest.fixture
+def other_process():
+    """A second near cache with its own subscription: what another worker sees."""
+    if not nearcache.uses_redis():
+        pytest.skip("needs the Redis cache")
+    near = nearcache.NearCache(max_bytes=1_000_000)
+    yield near
+    near.close()
+
+
+def test_a_published_token_is_dropped_by_every_other_copy(other_process):
+    assert other_process.token("near-test:a", lambda: 1) == 1
+    assert other_process.token("near-test:b", lambda: 1) == 1
+    nearcache.set_tokens({"near-test:a": 2})
+    assert other_process.token("near-test:a", lambda: 2) == 2  # re-read: the message was applied
+    assert other_process.token("near-test:b", lambda: 99) == 1  # untouched keys stay mirrored
+
+
+def test_a_bulk_bump_makes_every_other_copy_forget_all_tokens(other_process):
+    assert other_process.token("near-test:c", lambda: 1) == 1
+    nearcache.set_tokens({f"near-test:bulk{n}": n for n in range(nearcache.MAX_KEYS_PER_MESSAGE + 1)})
+    assert other_process.token("near-test:c", lambda: 2) == 2
+    assert cache.get("near-test:bulk7") == 7
