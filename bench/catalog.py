@@ -1,6 +1,12 @@
 """Catalog benchmark: product listing and faceted search over HTTP, against the framework ceiling.
 
     .venv/bin/python bench/catalog.py [--skus 100000] [--seconds 15] [--runs 3] [--connections 32]
+    .venv/bin/python bench/catalog.py --inprocess 2000   # per-request cost without HTTP or load
+    .venv/bin/python bench/catalog.py --profile 300      # where an uncached search spends its time
+
+Database and Redis come from DATABASE_URL (default shopops_bench) and REDIS_URL (default Redis DB 5),
+so runs sharing a machine can each use their own, e.g.
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/shopops_bench_me REDIS_URL=redis://127.0.0.1:6379/6
 
 What it does, all in one run:
 1. creates the database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/shopops_bench) if
@@ -36,6 +42,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -440,6 +447,78 @@ def run_wrk(base: str, urls: list[str], seconds: int, connections: int, workdir:
     return Result(rps, _ms(*p50.groups()), _ms(*p99.groups()), failed)
 
 
+def wsgi_caller() -> Callable[[str], bytes]:
+    """GET a URL through Django's WSGI handler as gunicorn calls it (no test client: it connects
+    and disconnects signal receivers on every request, which costs time and leaks finalizers)."""
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+
+    def get(url: str) -> bytes:
+        path, _, query = url.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "localhost",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+        }
+        status: list[str] = []
+        response = handler(environ, lambda s, headers, exc_info=None: status.append(s))
+        try:
+            body = b"".join(response)
+        finally:
+            response.close()
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{url}: {status[0]}")
+        return body
+
+    return get
+
+
+def inprocess(sets: dict[str, list[str]], requests: int, rounds: int = 7) -> None:
+    """Per-request cost of each warm scenario in this process (Django's WSGI handler, no HTTP, no
+    concurrency): what a worker spends on one request, free of the load generator and queueing.
+    Wall time includes waiting for Redis/PostgreSQL; CPU time is this process's own work only (other
+    load on a shared box inflates wall time, much less CPU time)."""
+    import gc
+
+    get = wsgi_caller()
+    names = [name for name in sets if name != "search (cold)"]
+    for name in names:  # warm: fill Redis and this process's near cache
+        for url in sets[name]:
+            get(url)
+    gc.collect()
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):  # interleaved rounds: a burst of other load on the box hits all alike
+        for name in names:
+            urls = sets[name]
+            started, started_cpu = time.perf_counter(), time.process_time()
+            for i in range(requests):
+                get(urls[i % len(urls)])
+            cpu[name].append((time.process_time() - started_cpu) / requests * 1000)
+            wall[name].append((time.perf_counter() - started) / requests * 1000)
+    median = statistics.median
+    ping, ping_best, ping_cpu = median(wall["ping"]), min(wall["ping"]), median(cpu["ping"])
+    print(f"in-process, {requests} requests x {rounds} rounds per scenario (ms per request):")
+    print("| scenario | wall median | vs ping | wall best | vs ping | CPU median | vs ping |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        ms, best, ms_cpu = median(wall[name]), min(wall[name]), median(cpu[name])
+        print(
+            f"| {name} | {ms:.3f} | {ping / ms:.0%} | {best:.3f} | {ping_best / best:.0%} | "
+            f"{ms_cpu:.3f} | {ping_cpu / ms_cpu:.0%} |"
+        )
+
+
 def profile_cold_search(urls: list[str]) -> None:
     """Where the time of an uncached faceted search goes: SQL (by statement), jieba, the rest."""
     from collections import defaultdict
@@ -551,10 +630,18 @@ def main() -> None:
         default=0,
         help="instead of the load test: N cold searches in-process, timed by part",
     )
+    parser.add_argument(
+        "--inprocess",
+        type=int,
+        default=0,
+        help="instead of the load test: N warm requests per scenario in-process, ms per request",
+    )
     args = parser.parse_args()
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not (args.profile or args.inprocess):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
+    if args.inprocess:  # configured as the server runs (DEBUG would log every query)
+        os.environ.update(DEBUG="0", DB_CONN_MAX_AGE="600")
     ensure_database(os.environ["DATABASE_URL"])
     print(f"seeding {args.skus:,} SKUs into {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} ...", flush=True)
     info = seed(args.skus)
@@ -563,6 +650,9 @@ def main() -> None:
     sets = url_sets(random.Random(7))
     if args.profile:
         profile_cold_search(sets["search (cold)"][: args.profile])
+        return
+    if args.inprocess:
+        inprocess(sets, args.inprocess)
         return
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}

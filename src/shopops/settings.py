@@ -159,6 +159,9 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+# Per-process copy of versioned catalog answers, kept coherent by Redis pub/sub (core/nearcache.py):
+# the most each web/worker process holds, in bytes; 0 turns it off (every hit is one Redis round trip).
+NEAR_CACHE_MAX_BYTES = int(os.environ.get("NEAR_CACHE_MAX_BYTES", str(32 * 1024 * 1024)))
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True

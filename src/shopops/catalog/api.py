@@ -182,6 +182,24 @@ def _raw_key(request: HttpRequest, schema: type[ListingQuery]) -> dict[str, list
     return {name: request.GET.getlist(name) for name in sorted(request.GET) if name in names}
 
 
+# (kind, raw query string) -> cache key digest. The digest is a pure function of the query string,
+# so remembering it skips parsing the query string and hashing the parameters on every cached hit.
+# Bounded: cleared when full (distinct query strings are cheap to send).
+_DIGESTS: dict[tuple[str, str], str] = {}
+_MAX_DIGESTS = 20_000
+
+
+def _digest(request: HttpRequest, kind: str, schema: type[ListingQuery]) -> str:
+    memo_key = (kind, request.META.get("QUERY_STRING", ""))
+    digest = _DIGESTS.get(memo_key)
+    if digest is None:
+        digest = cache.params_digest(kind, _raw_key(request, schema))
+        if len(_DIGESTS) >= _MAX_DIGESTS:
+            _DIGESTS.clear()
+        _DIGESTS[memo_key] = digest
+    return digest
+
+
 def _validated(request: HttpRequest, schema: type[ListingQuery]) -> Any:
     data: dict[str, Any] = {}
     for name, field in schema.model_fields.items():
@@ -209,7 +227,7 @@ def list_products(request: HttpRequest):
         query = _validated(request, ListingQuery)
         return _dumps(search.search(_search_params(query)))
 
-    return _json(cache.listing("list", _raw_key(request, ListingQuery), build))
+    return _json(cache.listing_by_digest(_digest(request, "list", ListingQuery), build))
 
 
 @router.get(
@@ -225,7 +243,7 @@ def search_products(request: HttpRequest):
         query = _validated(request, SearchQuery)
         return _dumps(search.search(_search_params(query, q=query.q, facets=query.facets)))
 
-    return _json(cache.listing("search", _raw_key(request, SearchQuery), build))
+    return _json(cache.listing_by_digest(_digest(request, "search", SearchQuery), build))
 
 
 @router.get(

@@ -9,10 +9,15 @@ nobody reads again, so a price edit is never followed by a stale cached price, w
 - per product: `catalog:pv:{id}` -> token; detail at `catalog:pd:{id}:{token}`
 - everything list-shaped: `catalog:gen` -> token; lists at `catalog:ls:{token}:{digest}`
 
-Usually ONE round trip: each process remembers the token it last saw and asks for the token and
-the data stored under that remembered token together (an MGET, atomic in Redis). If the token
-that comes back is still the remembered one, the data is current; if it moved on (an edit), the
-process remembers the new one and fetches again under it. Tokens are random integers.
+Usually NO round trip: with Redis, each process keeps a near copy (core/nearcache.py): a mirror
+of the tokens, kept current by Redis pub/sub (a writer publishes the token keys it replaced and
+waits until Redis has pushed that to every process; each hit first applies pending invalidations
+without blocking), and a bounded LRU of the data under those tokens. When the near copy cannot be
+trusted (subscriber not yet confirmed, lost or silent), or with NEAR_CACHE_MAX_BYTES=0, reads take
+the round-trip path: the process asks for the token and the data stored under the token it saw
+last together (one MGET, atomic in Redis); if the token moved on (an edit), it fetches again under
+the new one. Without Redis (local-memory cache, one process) only that path exists.
+Tokens are random integers.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+
+from shopops.core import nearcache
 
 DETAIL_TTL = 600
 LIST_TTL = 300
@@ -60,7 +67,7 @@ def _token(key: str) -> int:
 def _bump(product_ids: list[int]) -> None:
     tokens = {_product_version_key(pid): _new_token() for pid in product_ids}
     tokens[_GEN_KEY] = _new_token()
-    cache.set_many(tokens, timeout=None)
+    nearcache.set_tokens(tokens)  # and tell every process's near copy
 
 
 def invalidate_products(product_ids: Iterable[int]) -> None:
@@ -75,6 +82,32 @@ def invalidate_lists() -> None:
 
 
 def _versioned(token_key: str, data_prefix: str, data_suffix: str, ttl: int, build: Callable[[], Any]) -> Any:
+    near = nearcache.for_process()
+    if near is not None:
+        token = near.token(token_key, lambda: _token(token_key))
+        if token is not None:
+            return _near_read(near, f"{data_prefix}{token}{data_suffix}", ttl, build)
+    return _round_trip_read(token_key, data_prefix, data_suffix, ttl, build)
+
+
+def _near_read(near: nearcache.NearCache, data_key: str, ttl: int, build: Callable[[], Any]) -> Any:
+    """The token came from the near mirror: the data from the near LRU, else Redis, else build."""
+    payload = near.get(data_key)
+    if payload is not nearcache.MISSING:
+        return payload
+    payload = cache.get(data_key)
+    if payload is None:
+        payload = build()
+        if payload is not None:
+            cache.set(data_key, payload, ttl)
+    if payload is not None:
+        near.put(data_key, payload, ttl)
+    return payload
+
+
+def _round_trip_read(
+    token_key: str, data_prefix: str, data_suffix: str, ttl: int, build: Callable[[], Any]
+) -> Any:
     remembered = _last_seen.get(token_key)
     payload = None
     if remembered is not None:
@@ -110,4 +143,9 @@ def params_digest(kind: str, params: dict[str, Any]) -> str:
 
 
 def listing(kind: str, params: dict[str, Any], build: Callable[[], Any]) -> Any:
-    return _versioned(_GEN_KEY, "catalog:ls:", f":{params_digest(kind, params)}", LIST_TTL, build)
+    return listing_by_digest(params_digest(kind, params), build)
+
+
+def listing_by_digest(digest: str, build: Callable[[], Any]) -> Any:
+    """`listing` for a caller that already has `params_digest(kind, params)`."""
+    return _versioned(_GEN_KEY, "catalog:ls:", f":{digest}", LIST_TTL, build)
