@@ -64,16 +64,26 @@ def _token(key: str) -> int:
     return int(token)
 
 
-def _bump(product_ids: list[int]) -> None:
+def _bump(product_ids: list[int], *, lists: bool = True) -> None:
     tokens = {_product_version_key(pid): _new_token() for pid in product_ids}
-    tokens[_GEN_KEY] = _new_token()
-    nearcache.set_tokens(tokens)  # and tell every process's near copy
+    if lists:
+        tokens[_GEN_KEY] = _new_token()
+    if tokens:
+        nearcache.set_tokens(tokens)  # and tell every process's near copy
 
 
 def invalidate_products(product_ids: Iterable[int]) -> None:
     """After the current transaction commits, drop cached detail of these products and all lists."""
     ids = sorted({int(pid) for pid in product_ids})
     transaction.on_commit(lambda: _bump(ids))
+
+
+def invalidate_product_details(product_ids: Iterable[int]) -> None:
+    """After commit, drop cached detail of these products but keep the lists: for display figures
+    that change with every sale (sales counts). Lists and search pick them up within LIST_TTL;
+    flushing every cached list on every paid order would empty the list cache of a busy shop."""
+    ids = sorted({int(pid) for pid in product_ids})
+    transaction.on_commit(lambda: _bump(ids, lists=False))
 
 
 def invalidate_lists() -> None:

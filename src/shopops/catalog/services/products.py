@@ -916,7 +916,7 @@ def record_sales_many(*, quantities: dict[int, int]) -> None:
     Product.objects.filter(id__in=list(changes)).update(
         sales_count=Greatest(F("sales_count") + delta, Value(0))
     )
-    cache.invalidate_products(sorted(changes))
+    cache.invalidate_product_details(sorted(changes))
 
 
 def record_review_summary(*, product_id: int, rating_avg: Decimal, rating_count: int) -> None:

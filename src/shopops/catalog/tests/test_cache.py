@@ -366,3 +366,17 @@ def test_reads_use_redis_until_the_subscription_is_confirmed(db, monkeypatch, re
     assert redis_calls[0] >= 1  # a round trip: no near copy without a confirmed subscription
     _foreign_edit()
     assert _listing("v2") == "v2"
+
+
+def test_a_sale_refreshes_the_product_detail_but_keeps_the_cached_lists(client, tax, shop):
+    """Sales counts change with every paid order: the product's detail shows the new count at once,
+    while lists keep their cache (sorting by sales catches up within LIST_TTL) instead of every
+    cached list being dropped on every sale."""
+    from shopops.catalog import cache as catalog_cache
+
+    product = make_product(shop, tax, on_sale=True)
+    assert _detail(client, product.id)["sales_count"] == 0
+    list_token = catalog_cache._token(catalog_cache._GEN_KEY)
+    services.record_sales_many(quantities={product.id: 3})
+    assert _detail(client, product.id)["sales_count"] == 3
+    assert catalog_cache._token(catalog_cache._GEN_KEY) == list_token
