@@ -271,7 +271,7 @@ def register_email_sent(request: HttpRequest) -> HttpResponse:
 def verify_email_view(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the verification email. Verifies once; a used or forged link explains itself."""
     try:
-        user = accounts.verify_email(token=token)
+        user = accounts.verify_email(token=token, request=request)
     except DomainError as exc:
         return render(
             request,

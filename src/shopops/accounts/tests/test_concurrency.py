@@ -4,10 +4,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.test import RequestFactory
 
-from shopops.accounts import services, tokens
-from shopops.accounts.errors import IdentifierTaken, SmsCodeInvalid
+from shopops.accounts import emails, services, tokens
+from shopops.accounts.errors import EmailVerifiedElsewhere, IdentifierTaken, SmsCodeInvalid
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, SmsCode, User, phone_digest
 from shopops.accounts.sms import last_sms_code
 from shopops.accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory, next_phone
@@ -50,13 +51,41 @@ def test_two_registrations_with_the_same_phone_exactly_one_succeeds():
     assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
 
 
-def test_two_registrations_with_the_same_email_exactly_one_succeeds():
+def test_same_unverified_email_registers_many_times_and_exactly_one_verification_wins():
+    # Registering claims the address; nobody owns it until a link is clicked.
     results = run_together(
         4, lambda i: services.register_user(email="same@example.com", password=DEFAULT_PASSWORD)
     )
-    assert sum(isinstance(r, User) for r in results) == 1
-    assert all(isinstance(r, IdentifierTaken) for r in results if not isinstance(r, User))
-    assert User.objects.filter(email="same@example.com").count() == 1
+    assert all(isinstance(r, User) for r in results), results
+    links = [emails.make_email_verification_token(user) for user in results]
+    # Every account clicks its link at the same moment: exactly one owns the address afterwards.
+    outcomes = run_together(4, lambda i: services.verify_email(token=links[i]))
+    winners = [o for o in outcomes if isinstance(o, User)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(o, EmailVerifiedElsewhere) for o in outcomes if not isinstance(o, User))
+    owner = User.objects.get(email="same@example.com")
+    assert owner.pk == winners[0].pk and owner.email_verified_at is not None
+    released = User.objects.exclude(pk=owner.pk).filter(pk__in=[u.pk for u in results])
+    assert [u.email for u in released] == ["", "", ""]
+    assert all(u.email_verified_at is None for u in released)
+
+
+def test_verifying_while_another_account_verifies_the_same_address_never_deadlocks():
+    # Two claims, each verified by its link and by a password-reset link at once (both lock paths).
+    first = UserFactory(email="race@example.com")
+    second = UserFactory(email="race@example.com")
+    verify_links = [emails.make_email_verification_token(u) for u in (first, second)]
+    reset_links = [emails.make_password_reset_token(u) for u in (first, second)]
+
+    def work(i):
+        if i < 2:
+            return services.verify_email(token=verify_links[i])
+        return services.reset_password(token=reset_links[i - 2], new_password="N3w-Passw0rd!")
+
+    outcomes = run_together(4, work)
+    assert not any(isinstance(o, DatabaseError) for o in outcomes), outcomes
+    assert User.objects.filter(email="race@example.com", email_verified_at__isnull=False).count() == 1
+    assert User.objects.filter(email="race@example.com").count() == 1
 
 
 def test_parallel_wrong_guesses_never_exceed_the_try_limit():
@@ -128,3 +157,17 @@ def test_parallel_sends_to_one_phone_send_one_code():
     assert all(isinstance(r, SmsCooldown) for r in results if isinstance(r, Exception))
     assert len(sms_outbox(phone)) == 1
     assert SmsCode.objects.filter(phone_digest=phone_digest(phone)).count() == 1
+
+
+def test_parallel_sms_sign_ups_of_one_new_number_open_one_account():
+    phone = next_phone()
+    services.send_sms_code(phone=phone, purpose="login")
+    code = last_sms_code(phone)
+    request = RequestFactory().post("/api/v1/accounts/token")
+    results = run_together(
+        4, lambda i: services.sign_in_with_sms(request=request, phone=phone, code=code, accept_terms=True)
+    )
+    opened = [r for r in results if isinstance(r, services.SmsSignIn)]
+    assert len(opened) == 1 and opened[0].created, results
+    assert all(isinstance(r, SmsCodeInvalid) for r in results if r not in opened)
+    assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
