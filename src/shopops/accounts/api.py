@@ -123,7 +123,12 @@ class PasswordChangeOut(Schema):
 class ProfilePatchIn(Schema):
     display_name: str | None = Field(None, max_length=64)
     username: str | None = Field(None, max_length=64)
-    email: str | None = Field(None, max_length=320, description='"" removes the address')
+    email: str | None = Field(
+        None,
+        max_length=320,
+        description='"" removes the address. A new address starts unverified (a link is sent); '
+        "409 email_taken only when another account has verified it.",
+    )
 
 
 class PhoneIn(Schema):

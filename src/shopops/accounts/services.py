@@ -10,22 +10,31 @@ Registration and verification
         At least one of username / phone / email. A phone needs a valid SMS code (purpose "register")
         and is then verified; an email gets a verification link (sent after commit). A missing
         username is generated. 422 per field, 409 IdentifierTaken (code phone_taken/email_taken/...).
+        An email is only "taken" once an account verified it: unverified claims may share an address.
     send_sms_code(*, phone, purpose, ip=None, user=None) -> SmsSendResult
-        purpose: "register" | "login" | "reset_password" | "bind_phone". 60 s cooldown per
-        phone+purpose (SmsCooldown 429, details.retry_after), daily caps per phone and per IP
-        (SmsDailyCapReached 429). For login/reset_password the answer is the same whether or not the
-        phone is registered (a code is only really sent when it is). Dev provider: read the code with
+        purpose: "register" | "login" | "reset_password" | "bind_phone" | "change_phone". 60 s
+        cooldown per phone+purpose (SmsCooldown 429, details.retry_after), daily caps per phone and per
+        IP (SmsDailyCapReached 429). "login" codes go to any number (an unknown one signs up, see
+        sign_in_with_sms); for reset_password the answer is the same whether or not the phone is
+        registered (a code is only really sent when it is). Dev provider: read the code with
         shopops.accounts.sms.last_sms_code(phone).
     send_email_verification(*, user) -> None
-    verify_email(*, token) -> User                 InvalidVerificationToken (400) when tampered/expired.
+    verify_email(*, token, request=None) -> User
+        First account to verify an address owns it; the other (unverified) claims are released (email
+        cleared, their links dead), audited. InvalidVerificationToken (400) when tampered/expired,
+        EmailVerifiedElsewhere (409) when another account verified it first.
 
 Login (web session and API)
     login_with_password(request, identifier, password) -> User
         identifier: username, email or mobile. Logs the session in (django.contrib.auth.login).
         Raises InvalidCredentials (401) or LoginLocked (429, retry_after) after 5 failures (django-axes).
-    login_with_sms(request, phone, code) -> User    Session login with a "login" SMS code.
+    sign_in_with_sms(*, request, phone, code, accept_terms=False) -> SmsSignIn(user, created)
+        A "login" SMS code; a number without an account gets one (验证码登录即注册: generated username,
+        unusable password, phone verified) only with accept_terms=True, else TermsNotAccepted (422,
+        the code stays usable). No session (pair with login_user or issue_api_tokens).
+    login_with_sms(request, phone, code, accept_terms=False) -> User    Session login, same rules.
     authenticate_with_password(*, request, identifier, password) -> User   Same checks, no session
-    authenticate_with_sms(*, request, phone, code) -> User                 (the token API uses these).
+    authenticate_with_sms(*, request, phone, code, accept_terms=False) -> User   (the token API).
     issue_api_tokens(*, request, user) -> TokenPair                         Records the login, new JWT pair.
     login_user(request, user) -> None       Session for a user just registered (sign-up page).
     logout(request) -> None
@@ -43,7 +52,11 @@ Passwords
 Profile
     update_profile(*, user, display_name=None, username=None, email=None) -> User
         A new email is unverified until its link is clicked (a link is sent).
-    bind_phone(*, user, phone, code) -> User         SMS code purpose "bind_phone".
+    send_current_phone_code(*, user, ip=None) -> SmsSendResult   "change_phone" code to the own number.
+    bind_phone(*, user, phone, code, password=None, current_code=None, request=None) -> User
+        The new number's "bind_phone" code plus a proof of the owner: the password or a "change_phone"
+        code (current_code). Own 4xx code per failure, nothing changes on failure; audited, and the old
+        number and a verified email are told after the commit (notify_phone_changed).
     log_out_everywhere(*, user) -> None              Revokes all JWTs and all web sessions.
 
 Real-name verification (实名认证)
