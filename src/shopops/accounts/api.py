@@ -320,7 +320,18 @@ def register(request, payload: RegisterIn):
     return Status(201, {"user": _me(user), "tokens": pair.as_response()})
 
 
-@router.post("/sms/send", response=SmsSendOut, auth=None, summary="Send an SMS verification code")
+@router.post(
+    "/sms/send",
+    response=SmsSendOut,
+    auth=None,
+    summary="Send an SMS verification code",
+    description=(
+        "register: only to a number without an account (409 phone_taken). login: to any number, since a "
+        "correct code for a new number opens its account (POST /token with accept_terms). "
+        "reset_password: the same answer for every number, sent only to accounts. 429 sms_cooldown "
+        "(60 s per number and purpose) or sms_daily_cap (per number and per IP)."
+    ),
+)
 @public("Sign-up, SMS login and reset need a code before an account or session exists; rate limited.")
 def send_sms(request, payload: SmsSendIn):
     result = services.send_sms_code(phone=payload.phone, purpose=payload.purpose, ip=request_ip(request))
