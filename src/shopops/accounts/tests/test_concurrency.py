@@ -1,10 +1,11 @@
 """Races that real traffic produces: real threads, real PostgreSQL transactions."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
 from shopops.accounts import emails, services, tokens
@@ -13,6 +14,7 @@ from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, SmsCode, Us
 from shopops.accounts.sms import last_sms_code
 from shopops.accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory, next_phone
 from shopops.core.errors import DomainError
+from shopops.core.models import AuditLog as Audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,6 +34,23 @@ def run_together(count, work):
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(call, range(count)))
+
+
+def wait_for_lock_waiters(count, timeout=30.0):
+    """Block until `count` other sessions of this test database wait on a row lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Activity statistics are snapshotted per transaction: drop the snapshot to see new waits.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"{count} sessions never queued on the lock")
 
 
 def test_two_registrations_with_the_same_phone_exactly_one_succeeds():
@@ -59,7 +78,13 @@ def test_same_unverified_email_registers_many_times_and_exactly_one_verification
     assert all(isinstance(r, User) for r in results), results
     links = [emails.make_email_verification_token(user) for user in results]
     # Every account clicks its link at the same moment: exactly one owns the address afterwards.
-    outcomes = run_together(4, lambda i: services.verify_email(token=links[i]))
+    # Holding the first claim's row makes all four queue on the claimants' locks together.
+    with ThreadPoolExecutor(max_workers=1) as outer:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=min(u.pk for u in results))
+            future = outer.submit(run_together, 4, lambda i: services.verify_email(token=links[i]))
+            wait_for_lock_waiters(4)
+        outcomes = future.result(timeout=60)
     winners = [o for o in outcomes if isinstance(o, User)]
     assert len(winners) == 1, outcomes
     assert all(isinstance(o, EmailVerifiedElsewhere) for o in outcomes if not isinstance(o, User))
@@ -171,3 +196,36 @@ def test_parallel_sms_sign_ups_of_one_new_number_open_one_account():
     assert len(opened) == 1 and opened[0].created, results
     assert all(isinstance(r, SmsCodeInvalid) for r in results if r not in opened)
     assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
+
+
+def test_two_parallel_phone_changes_of_one_account_exactly_one_wins():
+    user = UserFactory(with_phone=True)
+    numbers = [next_phone(), next_phone()]
+    codes = []
+    for phone in numbers:
+        services.send_sms_code(phone=phone, purpose="bind_phone", user=user)
+        codes.append(last_sms_code(phone))
+
+    def change(i):
+        return services.bind_phone(
+            user=User.objects.get(pk=user.pk), phone=numbers[i], code=codes[i], password=DEFAULT_PASSWORD
+        )
+
+    # Hold the account's row so both changes have proven the owner and then queue on the same lock,
+    # however the threads get scheduled.
+    with ThreadPoolExecutor(max_workers=1) as outer:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=user.pk)
+            future = outer.submit(run_together, 2, change)
+            wait_for_lock_waiters(2)
+        results = future.result(timeout=60)
+    winners = [r for r in results if isinstance(r, User)]
+    assert len(winners) == 1, results
+    [loser] = [r for r in results if not isinstance(r, User)]
+    assert isinstance(loser, DomainError) and loser.code == "phone_changed"
+    user.refresh_from_db()
+    assert user.phone == winners[0].phone
+    # The loser's code for its number was not used up: nothing of that attempt stuck.
+    lost_number = next(n for n in numbers if n != user.phone)
+    assert SmsCode.objects.get(phone_digest=phone_digest(lost_number)).consumed_at is None
+    assert Audit.objects.filter(action="accounts.phone.change", object_id=str(user.pk)).count() == 1
