@@ -1,5 +1,5 @@
-"""Shopper journeys in a real browser: sign up by phone or email, sign in by password or SMS code,
-keep an address book with the region selector."""
+"""Shopper journeys in a real browser: sign up by phone or email (or by an SMS login of a new number),
+sign in by password or SMS code, change the phone, keep an address book with the region selector."""
 
 from __future__ import annotations
 
@@ -149,3 +149,42 @@ def test_shopper_signs_in_with_an_sms_code(page, sms_code):
 
     expect(page).to_have_url(re.compile(r"/account/$"))
     expect(page.locator(".profile-card")).to_contain_text(shopper.label)
+
+
+def test_new_number_signs_up_by_sms_login_after_accepting_the_terms(page, sms_code):
+    phone = "13912349999"
+    page.goto("/accounts/login/?tab=sms")
+    page.fill("#id_sms-phone", phone)
+    page.click("#panel-sms [data-sms-button]")
+    expect(page.locator("#sms-sms-status")).to_contain_text("验证码已发送")
+    page.fill("#id_sms-code", sms_code(phone, "login"))
+    page.click("#panel-sms button[type=submit]:not([data-sms-button])")
+    # A number without an account: the page asks for the terms, on the box itself.
+    expect(page.locator('[data-field="sms-accept_terms"] .field-errors')).to_contain_text("请阅读并同意")
+    assert not User.objects.filter(username__startswith="user_").exists()
+
+    page.check("#id_sms-accept_terms")
+    page.click("#panel-sms button[type=submit]:not([data-sms-button])")
+    expect(page).to_have_url(re.compile(r"/account/$"))
+    expect(page.locator("body")).to_contain_text("注册成功")
+    user = User.objects.get_by_phone(phone)
+    assert user.phone_verified_at is not None and not user.has_usable_password()
+
+
+def test_shopper_changes_the_phone_with_a_code_to_the_current_number(page, sms_code):
+    shopper = UserFactory(with_phone=True)
+    sign_in_with_password(page, shopper.username)
+    page.goto("/account/security/")
+    page.click('#bind-phone button[name="send_current_code"]')
+    expect(page.locator("#ph-current-sms-status")).to_contain_text("验证码已发送")
+    page.fill("#id_ph-current_code", sms_code(shopper.phone, "change_phone"))
+    new_phone = "13912348888"
+    page.fill("#id_ph-phone", new_phone)
+    page.click('#bind-phone button[name="send_code"]')
+    expect(page.locator("#ph-sms-status")).to_contain_text("验证码已发送")
+    page.fill("#id_ph-code", sms_code(new_phone, "bind_phone"))
+    page.click("#bind-phone button[type=submit]:not([data-sms-button])")
+
+    expect(page.locator("body")).to_contain_text("手机号已更换")
+    shopper.refresh_from_db()
+    assert shopper.phone == new_phone

@@ -46,6 +46,12 @@ class TokenOut(Schema):
     refresh_expires_in: int
 
 
+class SignInTokenOut(TokenOut):
+    new_account: bool = Field(
+        False, description="True when this SMS sign-in opened the account (验证码登录即注册)"
+    )
+
+
 class RegisterIn(Schema):
     password: str = Field(..., max_length=256)
     username: str | None = Field(None, max_length=64)
@@ -77,6 +83,12 @@ class TokenIn(Schema):
     password: str | None = Field(None, max_length=256)
     phone: str | None = Field(None, max_length=32)
     code: str | None = Field(None, max_length=16)
+    accept_terms: bool = Field(
+        False,
+        description="SMS sign-in of a number without an account opens one only with true (the shopper "
+        "accepted the Terms of Service and Privacy Policy); otherwise 422 terms_not_accepted, and the "
+        "code stays usable for the retry.",
+    )
 
 
 class RefreshIn(Schema):
@@ -111,7 +123,12 @@ class PasswordChangeOut(Schema):
 class ProfilePatchIn(Schema):
     display_name: str | None = Field(None, max_length=64)
     username: str | None = Field(None, max_length=64)
-    email: str | None = Field(None, max_length=320, description='"" removes the address')
+    email: str | None = Field(
+        None,
+        max_length=320,
+        description='"" removes the address. A new address starts unverified (a link is sent); '
+        "409 email_taken only when another account has verified it.",
+    )
 
 
 class PhoneIn(Schema):
@@ -119,8 +136,16 @@ class PhoneIn(Schema):
 
 
 class BindPhoneIn(Schema):
-    phone: str = Field(..., max_length=32)
-    code: str = Field(..., max_length=16)
+    phone: str = Field(..., max_length=32, description="The new number")
+    code: str = Field(..., max_length=16, description="Code sent to the new number (POST /me/phone/code)")
+    password: str | None = Field(
+        None, max_length=256, description="Proof of the owner: the current password, or else current_code"
+    )
+    current_code: str | None = Field(
+        None,
+        max_length=16,
+        description="Proof of the owner: code sent to the current number (POST /me/phone/current/code)",
+    )
 
 
 class RealNameIn(Schema):
@@ -199,11 +224,21 @@ class SessionLoginIn(Schema):
     password: str | None = Field(None, max_length=256)
     phone: str | None = Field(None, max_length=32)
     code: str | None = Field(None, max_length=16)
+    accept_terms: bool = Field(
+        False,
+        description="SMS sign-in of a number without an account opens one only with true (the shopper "
+        "accepted the Terms of Service and Privacy Policy); otherwise 422 terms_not_accepted, and the "
+        "code stays usable for the retry.",
+    )
 
 
 class SessionOut(Schema):
     authenticated: bool
     user: MeOut | None = None
+
+
+class SessionLoginOut(SessionOut):
+    new_account: bool = Field(False, description="True when this SMS sign-in opened the account")
 
 
 class DeviceOut(Schema):
@@ -267,7 +302,17 @@ def _used_bearer(request: HttpRequest) -> bool:
 # --- Registration and verification -----------------------------------------------------------------
 
 
-@router.post("/register", response={201: RegisterOut}, auth=None, summary="Create an account")
+@router.post(
+    "/register",
+    response={201: RegisterOut},
+    auth=None,
+    summary="Create an account",
+    description=(
+        "An email address is only taken once an account verified it: an unverified claim does not "
+        "block another registration, and the first account to verify the address owns it (the other "
+        "claims are released). 409 email_taken when a verified account holds it."
+    ),
+)
 @public("Anyone may open an account; throttled per IP and phone, SMS code proves the phone.")
 def register(request, payload: RegisterIn):
     user = services.register_user(**payload.dict(), ip=request_ip(request))
@@ -275,17 +320,38 @@ def register(request, payload: RegisterIn):
     return Status(201, {"user": _me(user), "tokens": pair.as_response()})
 
 
-@router.post("/sms/send", response=SmsSendOut, auth=None, summary="Send an SMS verification code")
+@router.post(
+    "/sms/send",
+    response=SmsSendOut,
+    auth=None,
+    summary="Send an SMS verification code",
+    description=(
+        "register: only to a number without an account (409 phone_taken). login: to any number, since a "
+        "correct code for a new number opens its account (POST /token with accept_terms). "
+        "reset_password: the same answer for every number, sent only to accounts. 429 sms_cooldown "
+        "(60 s per number and purpose) or sms_daily_cap (per number and per IP)."
+    ),
+)
 @public("Sign-up, SMS login and reset need a code before an account or session exists; rate limited.")
 def send_sms(request, payload: SmsSendIn):
     result = services.send_sms_code(phone=payload.phone, purpose=payload.purpose, ip=request_ip(request))
     return {"cooldown_seconds": result.cooldown_seconds, "expires_in": result.expires_in}
 
 
-@router.post("/email/verify", response=MeOut, auth=None, summary="Confirm an email address from its link")
+@router.post(
+    "/email/verify",
+    response=MeOut,
+    auth=None,
+    summary="Confirm an email address from its link (first account to verify owns it)",
+    description=(
+        "Releases the address from every other account that claimed it without verifying (their "
+        "links stop working). 409 email_verified_elsewhere when another account verified it first; "
+        "400 token_invalid / token_expired for a bad link."
+    ),
+)
 @public("The emailed one-time link is the credential; the reader may be signed out.")
 def verify_email(request, payload: TokenLinkIn):
-    return _me(services.verify_email(token=payload.token))
+    return _me(services.verify_email(token=payload.token, request=request))
 
 
 @router.post("/email/resend", response={202: None}, auth=api_auth, summary="Send the verification link again")
@@ -298,16 +364,26 @@ def resend_verification(request):
 # --- Tokens ----------------------------------------------------------------------------------------
 
 
-@router.post("/token", response=TokenOut, auth=None, summary="Sign in: password or SMS code -> JWT pair")
+@router.post(
+    "/token",
+    response=SignInTokenOut,
+    auth=None,
+    summary="Sign in: password or SMS code -> JWT pair (an SMS code for a new number signs up)",
+)
 @public("Sign-in: the password or SMS code is the credential; axes and throttling limit guessing.")
 def obtain_token(request, payload: TokenIn):
+    new_account = False
     if payload.grant_type == "sms":
-        user = services.authenticate_with_sms(request=request, phone=payload.phone, code=payload.code)
+        result = services.sign_in_with_sms(
+            request=request, phone=payload.phone, code=payload.code, accept_terms=payload.accept_terms
+        )
+        user, new_account = result.user, result.created
     else:
         user = services.authenticate_with_password(
             request=request, identifier=payload.identifier or "", password=payload.password or ""
         )
-    return services.issue_api_tokens(request=request, user=user).as_response()
+    pair = services.issue_api_tokens(request=request, user=user)
+    return {**pair.as_response(), "new_account": new_account}
 
 
 @router.post("/token/refresh", response=TokenOut, auth=None, summary="Rotate a refresh token")
@@ -360,14 +436,25 @@ def session_status(request):
     return {"authenticated": False, "user": None}
 
 
-@router.post("/session", response=SessionOut, auth=None, summary="Sign in to a web session (CSRF checked)")
+@router.post(
+    "/session",
+    response=SessionLoginOut,
+    auth=None,
+    summary="Sign in to a web session (CSRF checked; an SMS code for a new number signs up)",
+)
 @public("Sign-in to a web session: CSRF checked, credentials throttled by axes.")
 def session_login(request, payload: SessionLoginIn):
     _require_csrf(request)
     if payload.method == "sms":
-        user = services.login_with_sms(request, payload.phone or "", payload.code or "")
-    else:
-        user = services.login_with_password(request, payload.identifier or "", payload.password or "")
+        result = services.sign_in_with_sms(
+            request=request,
+            phone=payload.phone or "",
+            code=payload.code or "",
+            accept_terms=payload.accept_terms,
+        )
+        services.login_user(request, result.user)
+        return {"authenticated": True, "user": _me(result.user), "new_account": result.created}
+    user = services.login_with_password(request, payload.identifier or "", payload.password or "")
     return {"authenticated": True, "user": _me(user)}
 
 
@@ -442,10 +529,43 @@ def send_bind_phone_code(request, payload: PhoneIn):
     return {"cooldown_seconds": result.cooldown_seconds, "expires_in": result.expires_in}
 
 
-@router.post("/me/phone", response=MeOut, auth=api_auth, summary="Bind or change the mobile number")
+@router.post(
+    "/me/phone/current/code",
+    response=SmsSendOut,
+    auth=api_auth,
+    summary="Send a code to the current phone (to prove the owner before changing it)",
+)
+@signed_in("Sends a code only to the caller's own current number.")
+def send_current_phone_code(request):
+    result = services.send_current_phone_code(user=request.auth, ip=request_ip(request))
+    return {"cooldown_seconds": result.cooldown_seconds, "expires_in": result.expires_in}
+
+
+@router.post(
+    "/me/phone",
+    response=MeOut,
+    auth=api_auth,
+    summary="Bind or change the mobile number (owner proof + code on the new number)",
+    description=(
+        "Needs the code sent to the new number and a proof of the owner: `password` (the current "
+        "password) or `current_code` (sent to the current number). Errors: 422 owner_proof_required "
+        "(details.methods lists what the account can use), current_password_invalid, no_current_phone, "
+        "current_sms_code_invalid/_expired/_exhausted, sms_code_invalid/_expired/_exhausted (new number), "
+        "phone_unchanged; 409 phone_taken; 429 throttled (wrong passwords). Nothing changes on failure; "
+        "a change is audited and the old number and a verified email are notified."
+    ),
+)
 @signed_in("Binds a phone to the caller's own account.")
 def bind_phone(request, payload: BindPhoneIn):
-    return _me(services.bind_phone(user=request.auth, phone=payload.phone, code=payload.code))
+    user = services.bind_phone(
+        user=request.auth,
+        phone=payload.phone,
+        code=payload.code,
+        password=payload.password,
+        current_code=payload.current_code,
+        request=request,
+    )
+    return _me(user)
 
 
 @router.get("/me/real-name", response=RealNameOut, auth=api_auth, summary="Own real-name status (masked)")

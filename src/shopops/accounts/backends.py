@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import F
 
 from shopops.accounts.models import User, phone_digest
 from shopops.accounts.validators import looks_like_phone, normalise_phone
@@ -13,7 +14,13 @@ def find_user_by_identifier(identifier: str) -> User | None:
     if not identifier:
         return None
     if "@" in identifier:
-        return User.objects.filter(email__iexact=identifier).order_by("pk").first()
+        # Several accounts may claim an unverified address: the verified owner signs in with it;
+        # while nobody has verified it, the earliest claim (a later claim cannot take over its login).
+        return (
+            User.objects.filter(email=identifier.lower())
+            .order_by(F("email_verified_at").asc(nulls_last=True), "pk")
+            .first()
+        )
     if looks_like_phone(identifier):
         return User.objects.filter(phone_digest=phone_digest(normalise_phone(identifier))).first()
     exact = User.objects.filter(username=identifier).first()

@@ -5,8 +5,8 @@ services.verify_email / services.reset_password with the token from the URL.
 
 Tokens are django.core.signing TimestampSigner values with their own salt, so a token made for one
 purpose is useless for another. A password-reset token also carries a fingerprint of the account's
-password hash, last login and token version: it stops working once used, once the user signs in,
-or after "log out everywhere".
+password hash, last login, token version and email address: it stops working once used, once the user
+signs in, after "log out everywhere", or once the account no longer has the address it was sent to.
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ def read_email_verification_token(token: str) -> dict[str, Any]:
 
 def password_state_fingerprint(user: User) -> str:
     last_login = user.last_login.replace(microsecond=0, tzinfo=None).isoformat() if user.last_login else ""
+    # The address is in it too: a link sent to an address the account has since lost (changed, or
+    # released because another account verified it first) no longer works.
     return salted_hmac(
-        PASSWORD_RESET_SALT, f"{user.pk}:{user.password}:{last_login}:{user.token_version}"
+        PASSWORD_RESET_SALT, f"{user.pk}:{user.password}:{last_login}:{user.token_version}:{user.email}"
     ).hexdigest()[:24]
 
 
@@ -129,6 +131,21 @@ def send_password_changed_notice(user: User) -> None:
         context={
             "user": user,
             "changed_at": timezone.localtime(),
+            "reset_url": site_link(FORGOT_PASSWORD_PATH),
+        },
+        html=False,
+    )
+
+
+def send_phone_changed_notice(user: User, *, old_phone_masked: str, new_phone_masked: str) -> None:
+    _send(
+        template="phone_changed",
+        to=user.email,
+        context={
+            "user": user,
+            "changed_at": timezone.localtime(),
+            "old_phone": old_phone_masked,
+            "new_phone": new_phone_masked,
             "reset_url": site_link(FORGOT_PASSWORD_PATH),
         },
         html=False,

@@ -16,17 +16,23 @@ __all__ = [
     "AddressLimitReached",
     "AddressNotFound",
     "AlreadyVerified",
+    "CurrentPasswordInvalid",
+    "EmailVerifiedElsewhere",
     "IdNumberInUse",
     "IdentifierTaken",
     "InvalidCredentials",
     "InvalidVerificationToken",
     "LoginLocked",
+    "NoCurrentPhone",
+    "OwnerProofRequired",
+    "PhoneUnchanged",
     "RealNameRejected",
     "RealNameUnavailable",
     "SmsCodeInvalid",
     "SmsCooldown",
     "SmsDailyCapReached",
     "SmsDeliveryFailed",
+    "TermsNotAccepted",
 ]
 
 
@@ -112,3 +118,49 @@ class RealNameUnavailable(DomainError):
     code = "real_name_unavailable"
     status = 503
     message = "实名认证服务暂不可用，请稍后重试 / Real-name verification is unavailable, try again later"
+
+
+class EmailVerifiedElsewhere(Conflict):
+    """Another account verified this address first; this account's claim on it was released (409)."""
+
+    code = "email_verified_elsewhere"
+    message = (
+        "该邮箱已被其他账号验证，请使用其他邮箱 / "
+        "Another account has already verified this email address, please use a different one"
+    )
+
+
+class OwnerProofRequired(InvalidInput):
+    """Changing the phone needs the current password or a code sent to the current phone (422)."""
+
+    code = "owner_proof_required"
+    message = (
+        "请输入当前密码或原手机号收到的验证码 / "
+        "Enter your current password or the code sent to your current mobile number"
+    )
+
+
+class CurrentPasswordInvalid(InvalidInput):
+    code = "current_password_invalid"
+    message = "当前密码不正确 / The current password is wrong"
+
+
+class NoCurrentPhone(InvalidInput):
+    code = "no_current_phone"
+    message = "账号尚未绑定手机号 / The account has no mobile number yet"
+
+
+class PhoneUnchanged(InvalidInput):
+    code = "phone_unchanged"
+    message = "新手机号与当前手机号相同 / The new number is the same as the current one"
+
+
+class TermsNotAccepted(InvalidInput):
+    """SMS sign-in of a number without an account creates one: the client must show the terms and
+    send accept_terms=true (422). The code was checked but not used up, so it can be sent again."""
+
+    code = "terms_not_accepted"
+    message = (
+        "该手机号尚未注册，请阅读并同意《用户服务协议》和《隐私政策》后登录 / "
+        "This number has no account yet: accept the Terms of Service and Privacy Policy to sign up"
+    )

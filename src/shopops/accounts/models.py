@@ -56,11 +56,20 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 fields=["phone_digest"], condition=~Q(phone_digest=""), name="uniq_user_phone"
             ),
+            # An address belongs to the account that proved it: only verified addresses are unique.
+            # Unverified claims may share an address (nobody can squat one by never verifying it);
+            # the first verification wins and releases the others (services.verify_email).
             models.UniqueConstraint(
-                models.functions.Lower("email"), condition=~Q(email=""), name="uniq_user_email_ci"
+                models.functions.Lower("email"),
+                condition=~Q(email="") & Q(email_verified_at__isnull=False),
+                name="uniq_user_verified_email_ci",
             ),
             # "Alice" and "alice" are the same login name.
             models.UniqueConstraint(models.functions.Lower("username"), name="uniq_user_username_ci"),
+        ]
+        indexes = [
+            # Lookups by address (sign-in, password reset, releasing claims); emails are stored lower-case.
+            models.Index(fields=["email"], name="user_email_idx", condition=~Q(email="")),
         ]
 
     def save(self, *args, **kwargs) -> None:
@@ -91,6 +100,8 @@ class SmsPurpose(models.TextChoices):
     LOGIN = "login", _("登录")
     RESET_PASSWORD = "reset_password", _("重置密码")
     BIND_PHONE = "bind_phone", _("绑定手机")
+    # Sent to the account's current number to prove the owner before the number is changed.
+    CHANGE_PHONE = "change_phone", _("更换手机")
 
 
 class SmsCode(models.Model):

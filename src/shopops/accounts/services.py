@@ -10,22 +10,31 @@ Registration and verification
         At least one of username / phone / email. A phone needs a valid SMS code (purpose "register")
         and is then verified; an email gets a verification link (sent after commit). A missing
         username is generated. 422 per field, 409 IdentifierTaken (code phone_taken/email_taken/...).
+        An email is only "taken" once an account verified it: unverified claims may share an address.
     send_sms_code(*, phone, purpose, ip=None, user=None) -> SmsSendResult
-        purpose: "register" | "login" | "reset_password" | "bind_phone". 60 s cooldown per
-        phone+purpose (SmsCooldown 429, details.retry_after), daily caps per phone and per IP
-        (SmsDailyCapReached 429). For login/reset_password the answer is the same whether or not the
-        phone is registered (a code is only really sent when it is). Dev provider: read the code with
+        purpose: "register" | "login" | "reset_password" | "bind_phone" | "change_phone". 60 s
+        cooldown per phone+purpose (SmsCooldown 429, details.retry_after), daily caps per phone and per
+        IP (SmsDailyCapReached 429). "login" codes go to any number (an unknown one signs up, see
+        sign_in_with_sms); for reset_password the answer is the same whether or not the phone is
+        registered (a code is only really sent when it is). Dev provider: read the code with
         shopops.accounts.sms.last_sms_code(phone).
     send_email_verification(*, user) -> None
-    verify_email(*, token) -> User                 InvalidVerificationToken (400) when tampered/expired.
+    verify_email(*, token, request=None) -> User
+        First account to verify an address owns it; the other (unverified) claims are released (email
+        cleared, their links dead), audited. InvalidVerificationToken (400) when tampered/expired,
+        EmailVerifiedElsewhere (409) when another account verified it first.
 
 Login (web session and API)
     login_with_password(request, identifier, password) -> User
         identifier: username, email or mobile. Logs the session in (django.contrib.auth.login).
         Raises InvalidCredentials (401) or LoginLocked (429, retry_after) after 5 failures (django-axes).
-    login_with_sms(request, phone, code) -> User    Session login with a "login" SMS code.
+    sign_in_with_sms(*, request, phone, code, accept_terms=False) -> SmsSignIn(user, created)
+        A "login" SMS code; a number without an account gets one (验证码登录即注册: generated username,
+        unusable password, phone verified) only with accept_terms=True, else TermsNotAccepted (422,
+        the code stays usable). No session (pair with login_user or issue_api_tokens).
+    login_with_sms(request, phone, code, accept_terms=False) -> User    Session login, same rules.
     authenticate_with_password(*, request, identifier, password) -> User   Same checks, no session
-    authenticate_with_sms(*, request, phone, code) -> User                 (the token API uses these).
+    authenticate_with_sms(*, request, phone, code, accept_terms=False) -> User   (the token API).
     issue_api_tokens(*, request, user) -> TokenPair                         Records the login, new JWT pair.
     login_user(request, user) -> None       Session for a user just registered (sign-up page).
     logout(request) -> None
@@ -43,7 +52,11 @@ Passwords
 Profile
     update_profile(*, user, display_name=None, username=None, email=None) -> User
         A new email is unverified until its link is clicked (a link is sent).
-    bind_phone(*, user, phone, code) -> User         SMS code purpose "bind_phone".
+    send_current_phone_code(*, user, ip=None) -> SmsSendResult   "change_phone" code to the own number.
+    bind_phone(*, user, phone, code, password=None, current_code=None, request=None) -> User
+        The new number's "bind_phone" code plus a proof of the owner: the password or a "change_phone"
+        code (current_code). Own 4xx code per failure, nothing changes on failure; audited, and the old
+        number and a verified email are told after the commit (notify_phone_changed).
     log_out_everywhere(*, user) -> None              Revokes all JWTs and all web sessions.
 
 Real-name verification (实名认证)
@@ -107,15 +120,21 @@ from shopops.accounts.backends import find_user_by_identifier
 from shopops.accounts.errors import (
     AddressLimitReached,
     AlreadyVerified,
+    CurrentPasswordInvalid,
+    EmailVerifiedElsewhere,
     IdentifierTaken,
     IdNumberInUse,
     InvalidCredentials,
     InvalidVerificationToken,
     LoginLocked,
+    NoCurrentPhone,
+    OwnerProofRequired,
+    PhoneUnchanged,
     RealNameRejected,
     SmsCodeInvalid,
     SmsCooldown,
     SmsDailyCapReached,
+    TermsNotAccepted,
 )
 from shopops.accounts.models import (
     MAX_ADDRESSES_PER_USER,
@@ -131,7 +150,7 @@ from shopops.accounts.models import (
 from shopops.accounts.realname import get_realname_provider, parse_id_number, validate_real_name
 from shopops.accounts.regions import validate_region
 from shopops.accounts.selectors import get_address
-from shopops.accounts.sms import code_message, get_sms_provider
+from shopops.accounts.sms import code_message, get_sms_provider, phone_changed_message
 from shopops.accounts.throttling import (
     cache_count,
     claim_cooldown,
@@ -145,7 +164,7 @@ from shopops.accounts.throttling import (
 from shopops.accounts.validators import looks_like_phone, normalise_phone, validate_phone, validate_username
 from shopops.core import audit, crypto
 from shopops.core.errors import Conflict, NotAuthenticated, PermissionDenied, Throttled
-from shopops.core.masking import mask_id_number, mask_name
+from shopops.core.masking import mask_email, mask_id_number, mask_name, mask_phone
 from shopops.shops.selectors import has_platform_perm
 
 logger = logging.getLogger(__name__)
@@ -154,6 +173,7 @@ T = TypeVar("T")
 __all__ = [
     "RevealedRealName",
     "SmsSendResult",
+    "SmsSignIn",
     "authenticate_with_password",
     "authenticate_with_sms",
     "bind_phone",
@@ -167,13 +187,16 @@ __all__ = [
     "login_with_password",
     "login_with_sms",
     "logout",
+    "notify_phone_changed",
     "register_user",
     "request_password_reset",
     "reset_password",
     "reveal_real_name",
+    "send_current_phone_code",
     "send_email_verification",
     "send_sms_code",
     "set_default_address",
+    "sign_in_with_sms",
     "submit_real_name",
     "update_address",
     "update_profile",
@@ -189,6 +212,8 @@ RESERVED_USERNAMES = frozenset(
 )  # fmt: skip
 DISPLAY_NAME_MAX = 32
 EMAIL_RESEND_COOLDOWN_SECONDS = 60
+# Unverified claims of one address that each get a reset link (see _password_reset_recipients).
+MAX_RESET_LINKS_PER_ADDRESS = 3
 
 # Optional tuning knobs (settings may override; defaults suit a public shop).
 REGISTRATIONS_PER_IP_HOURLY = getattr(settings, "ACCOUNTS_REGISTRATIONS_PER_IP_HOURLY", 20)
@@ -305,7 +330,8 @@ def _taken_identifier(
     users = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if phone and users.filter(phone_digest=phone_digest(phone)).exists():
         return "phone"
-    if email and users.filter(email__iexact=email).exists():
+    # Only a verified address is taken: an unverified claim must not block its real owner.
+    if email and users.filter(email=email.lower(), email_verified_at__isnull=False).exists():
         return "email"
     if username and users.filter(username__iexact=username).exists():
         return "username"
@@ -356,8 +382,19 @@ def _sms_should_deliver(*, purpose: str, digest: str, user: User | None) -> bool
         if owner is not None:
             raise IdentifierTaken("phone")
         return True
-    # login / reset_password: the same answer whether or not the number is registered, so the
-    # endpoint cannot be used to find out who has an account. Only real accounts get a message.
+    if purpose == SmsPurpose.CHANGE_PHONE:
+        # Only ever to the signed-in account's own number (send_current_phone_code).
+        if user is None or not user.is_authenticated:
+            raise NotAuthenticated()
+        if owner is None or owner.pk != user.pk:
+            raise NoCurrentPhone()
+        return True
+    if purpose == SmsPurpose.LOGIN:
+        # 验证码登录即注册: a number without an account gets a code too (its sign-in opens the
+        # account), so the answer is the same either way. Disabled accounts get nothing.
+        return owner is None or owner.is_active
+    # reset_password: the same answer whether or not the number is registered, so the endpoint
+    # cannot be used to find out who has an account. Only real accounts get a message.
     return owner is not None and owner.is_active
 
 
@@ -426,11 +463,26 @@ def send_sms_code(
 
 
 def _consume_sms_code(*, digest: str, purpose: str, code: str) -> SmsCodeInvalid | None:
-    """Inside a transaction: try `code` against the newest live code; None when it matched.
+    """Inside a transaction: try `code` against the newest live code and use it up; None when it
+    matched.
 
     A wrong guess is recorded on the row and returned (not raised) so the caller can let the
     transaction commit the attempt count before raising.
     """
+    record, failure = _check_sms_code(digest=digest, purpose=purpose, code=code)
+    if record is not None:
+        _mark_used(record)
+    return failure
+
+
+def _mark_used(record: SmsCode) -> None:
+    record.consumed_at = timezone.now()
+    record.save(update_fields=["consumed_at"])
+
+
+def _check_sms_code(*, digest: str, purpose: str, code: str) -> tuple[SmsCode | None, SmsCodeInvalid | None]:
+    """Inside a transaction: lock the newest live code and try `code` against it without using it
+    up. Returns (the matching record, None) or (None, the failure); a wrong guess is counted."""
     record = (
         SmsCode.objects.select_for_update()
         .filter(phone_digest=digest, purpose=purpose, consumed_at__isnull=True, superseded_at__isnull=True)
@@ -440,25 +492,24 @@ def _consume_sms_code(*, digest: str, purpose: str, code: str) -> SmsCodeInvalid
     now = timezone.now()
     max_tries = settings.SMS_MAX_WRONG_TRIES
     if record is None:
-        return SmsCodeInvalid(field="code")
+        return None, SmsCodeInvalid(field="code")
     if record.expires_at <= now:
-        return SmsCodeInvalid(
+        return None, SmsCodeInvalid(
             "验证码已过期，请重新获取 / The code has expired, request a new one",
             code="sms_code_expired",
             field="code",
         )
     if record.wrong_attempts >= max_tries:
-        return SmsCodeInvalid(
+        return None, SmsCodeInvalid(
             "错误次数过多，请重新获取验证码 / Too many wrong attempts, request a new code",
             code="sms_code_exhausted",
             field="code",
         )
     if not _code_matches(code, record.code_hash):
         SmsCode.objects.filter(pk=record.pk).update(wrong_attempts=F("wrong_attempts") + 1)
-        return SmsCodeInvalid(field="code", remaining_attempts=max(0, max_tries - record.wrong_attempts - 1))
-    record.consumed_at = now
-    record.save(update_fields=["consumed_at"])
-    return None
+        remaining = max(0, max_tries - record.wrong_attempts - 1)
+        return None, SmsCodeInvalid(field="code", remaining_attempts=remaining)
+    return record, None
 
 
 def _with_sms_code(*, phone: str, purpose: str, code: str, then: Callable[[], T]) -> T:
@@ -532,7 +583,8 @@ def _clean_registration(
 
 
 def _create_user(data: _Registration, *, phone_verified: bool) -> User:
-    password_hash = make_password(data.password)
+    # No password given (SMS sign-up): an unusable hash, until the user sets one.
+    password_hash = make_password(data.password or None)
     for _ in range(5):
         username = data.username or _generate_username()
         user = User(
@@ -618,24 +670,84 @@ def _expired_link() -> InvalidVerificationToken:
     )
 
 
-def verify_email(*, token: str) -> User:
-    """Mark the address in a verification link as verified (idempotent for the same link)."""
+def _read_verification_link(token: str) -> tuple[int, str]:
     try:
         data = emails.read_email_verification_token((token or "").strip())
     except signing.SignatureExpired:
         raise _expired_link() from None
     except signing.BadSignature:
         raise InvalidVerificationToken() from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not data.get("e"):
         raise InvalidVerificationToken()
+    return data["u"], str(data["e"]).lower()
+
+
+def _lock_email_claimants(email: str) -> list[User]:
+    """Lock every account that claims `email`, in id order.
+
+    Every path that verifies an address takes these locks first and in the same order, so two
+    accounts verifying one address at once queue up here (the second then finds its claim released)
+    instead of deadlocking on each other's rows.
+    """
+    return list(User.objects.select_for_update().filter(email=email).order_by("pk"))
+
+
+def _claim_verified_email(
+    user: User, claimants: list[User], *, request: HttpRequest | None = None
+) -> EmailVerifiedElsewhere | None:
+    """Inside a transaction holding _lock_email_claimants(user.email): make the address the user's.
+
+    The first account to verify an address owns it; every other (unverified) claim on it is released:
+    the email field is cleared, so their pending links stop working (a link names the address).
+    Returns EmailVerifiedElsewhere when another account verified it first (the unique index on
+    verified addresses is the last word); the caller raises it after the transaction commits.
+    """
+    if any(other.email_verified_at for other in claimants if other.pk != user.pk):
+        _release_email_claims([user.pk])  # a claim that slipped in after the owner verified
+        user.email = ""
+        return EmailVerifiedElsewhere()
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email_verified_at"])
+        except IntegrityError:
+            user.email_verified_at = None
+            return EmailVerifiedElsewhere()
+    released = [other.pk for other in claimants if other.pk != user.pk]
+    if released:
+        _release_email_claims(released)
+        audit.record(
+            actor=user,
+            action="accounts.email.verified",
+            obj=user,
+            after={"email": mask_email(user.email), "released_user_ids": released},
+            request=request,
+        )
+        logger.info("email of user %s verified; claims of users %s released", user.pk, released)
+    return None
+
+
+def _release_email_claims(user_ids: list[int]) -> None:
+    User.objects.filter(pk__in=user_ids, email_verified_at__isnull=True).update(email="")
+
+
+def verify_email(*, token: str, request: HttpRequest | None = None) -> User:
+    """Verify the address in a link (idempotent for the same link). First to verify wins: the other
+    accounts claiming the address lose it. EmailVerifiedElsewhere (409) when this account lost."""
+    user_id, email = _read_verification_link(token)
+    failure: EmailVerifiedElsewhere | InvalidVerificationToken | None = None
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
-        if user is None or not user.email or user.email != data.get("e"):
-            # The account changed its address since the link was sent.
-            raise InvalidVerificationToken()
-        if user.email_verified_at is None:
-            user.email_verified_at = timezone.now()
-            user.save(update_fields=["email_verified_at"])
+        claimants = _lock_email_claimants(email)
+        user = next((c for c in claimants if c.pk == user_id and c.is_active), None)
+        if user is None:
+            # The account changed (or lost) its address since the link was sent.
+            lost = any(c.email_verified_at for c in claimants)
+            failure = EmailVerifiedElsewhere() if lost else InvalidVerificationToken()
+        else:
+            failure = _claim_verified_email(user, claimants, request=request)
+    if failure is not None:
+        raise failure
     return user
 
 
@@ -689,30 +801,80 @@ def login_with_password(request: HttpRequest, identifier: str, password: str) ->
     return user
 
 
-def authenticate_with_sms(*, request: HttpRequest, phone: str, code: str) -> User:
-    """Check a "login" SMS code; marks the phone verified. Unknown numbers never received a code,
-    so they fail exactly like a wrong code."""
+@dataclass(frozen=True)
+class SmsSignIn:
+    user: User
+    created: bool  # True when this sign-in opened the account (验证码登录即注册)
+
+
+def sign_in_with_sms(*, request: HttpRequest, phone: str, code: str, accept_terms: bool = False) -> SmsSignIn:
+    """Check a "login" SMS code and return its account, opening one for a number without an account.
+
+    A new account gets a generated username, no usable password and a verified phone, and only when
+    the client says the shopper accepted the terms: otherwise TermsNotAccepted (422) is raised and the
+    code stays usable, so the client can show the terms and send it again. Unknown numbers are only
+    told apart from known ones after a correct code (which proves the phone). The usual protections
+    apply: the send cooldown and daily caps, the wrong-try limit per code, and the per-IP cap on new
+    accounts. A disabled account fails like a wrong code.
+    """
     errors = _FieldErrors()
     phone = errors.check("phone", validate_phone, phone)
     code = errors.check("code", _clean_code, code)
     errors.raise_if_any()
     digest = phone_digest(phone)
+    ip = request_ip(request)
 
-    def sign_in() -> User:
+    def sign_in() -> SmsSignIn:
         user = User.objects.select_for_update(no_key=True).filter(phone_digest=digest).first()
-        if user is None or not user.is_active:
+        if user is None:
+            new_user = _open_account_by_sms(phone=phone, ip=ip, accept_terms=accept_terms)
+            return SmsSignIn(user=new_user, created=True)
+        if not user.is_active:
             raise SmsCodeInvalid(field="code")
         if user.phone_verified_at is None:
             user.phone_verified_at = timezone.now()
             user.save(update_fields=["phone_verified_at"])
-        return user
+        return SmsSignIn(user=user, created=False)
 
-    return _with_sms_code(phone=phone, purpose=SmsPurpose.LOGIN, code=code, then=sign_in)
+    result = _with_sms_code(phone=phone, purpose=SmsPurpose.LOGIN, code=code, then=sign_in)
+    if result.created:
+        if ip:
+            hit_counter(_registration_window_key(ip), 3600)
+        logger.info("registered user %s by SMS sign-in", result.user.pk)
+    return result
 
 
-def login_with_sms(request: HttpRequest, phone: str, code: str) -> User:
-    """Web sign-in with an SMS code."""
-    user = authenticate_with_sms(request=request, phone=phone, code=code)
+def _open_account_by_sms(*, phone: str, ip: str | None, accept_terms: bool) -> User:
+    """Inside sign_in_with_sms's transaction (the code row is locked): create the account.
+
+    Raising leaves the code unused (the transaction rolls back), which is what TermsNotAccepted needs.
+    """
+    if accept_terms is not True:
+        raise TermsNotAccepted(field="accept_terms")
+    if ip and cache_count(_registration_window_key(ip)) >= REGISTRATIONS_PER_IP_HOURLY:
+        raise Throttled(retry_after=3600 - int(time.time()) % 3600, scope="registration")
+    data = _Registration(
+        username="", username_given=False, phone=phone, email="", display_name="", password=""
+    )
+    user = _create_user(data, phone_verified=True)
+    audit.record(
+        actor=user,
+        action="accounts.user.sms_signup",
+        obj=user,
+        after={"phone": mask_phone(phone), "terms_accepted": True},
+    )
+    return user
+
+
+def authenticate_with_sms(*, request: HttpRequest, phone: str, code: str, accept_terms: bool = False) -> User:
+    """sign_in_with_sms without telling whether the account is new (the token API uses it)."""
+    return sign_in_with_sms(request=request, phone=phone, code=code, accept_terms=accept_terms).user
+
+
+def login_with_sms(request: HttpRequest, phone: str, code: str, accept_terms: bool = False) -> User:
+    """Web sign-in with an SMS code; opens the account for a new number (see sign_in_with_sms;
+    a page that wants to greet new accounts calls that and then login_user)."""
+    user = sign_in_with_sms(request=request, phone=phone, code=code, accept_terms=accept_terms).user
     django_login(request, user, backend=IDENTIFIER_BACKEND)
     return user
 
@@ -790,9 +952,21 @@ def request_password_reset(*, email: str, ip: str | None = None) -> None:
         raise Throttled(retry_after=remaining)
     if ip and hit_counter(f"password-reset:ip:{ip}:{day_stamp()}", 2 * 86400) > PASSWORD_RESETS_PER_IP_DAILY:
         raise Throttled(retry_after=seconds_until_tomorrow(), scope="ip")
-    user = User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
-    if user is not None:
+    for user in _password_reset_recipients(email):
         _queue(tasks.send_password_reset_email, user.pk)
+
+
+def _password_reset_recipients(email: str) -> list[User]:
+    """The verified owner of the address; while nobody has verified it, each account claiming it.
+
+    Each link resets only its own account, and using it verifies the address for that account
+    (releasing the other claims), so the mailbox's owner decides which claim is real.
+    """
+    claimants = User.objects.filter(email=email, is_active=True)
+    owner = claimants.filter(email_verified_at__isnull=False).first()
+    if owner is not None:
+        return [owner]
+    return list(claimants.order_by("pk")[:MAX_RESET_LINKS_PER_ADDRESS])
 
 
 def check_password_reset_token(*, token: str) -> User:
@@ -839,15 +1013,17 @@ def _reset_with_token(*, token: str, new_password: str) -> User:
     _check_new_password(errors, "new_password", new_password, user)
     errors.raise_if_any()
     with transaction.atomic():
+        # Claimants of the address first (the lock order of verify_email), then the account itself.
+        claimants = _lock_email_claimants(user.email) if user.email and not user.email_verified_at else []
         locked = User.objects.select_for_update().get(pk=user.pk)
         # Re-check under the lock: two racing submissions of the same link cannot both succeed.
         if emails.password_state_fingerprint(locked) != emails.password_state_fingerprint(user):
             raise InvalidVerificationToken()
         _apply_new_password(locked, new_password)
         if locked.email and locked.email_verified_at is None:
-            # Opening the emailed link proves the mailbox belongs to the user.
-            locked.email_verified_at = timezone.now()
-            locked.save(update_fields=["email_verified_at"])
+            # Opening the emailed link proves the mailbox belongs to the user. Should another account
+            # have verified the address meanwhile, the link is dead already (it names the address).
+            _claim_verified_email(locked, claimants)
     return locked
 
 
@@ -924,28 +1100,140 @@ def _copy_profile(source: User, *, onto: User) -> None:
         setattr(onto, field, getattr(source, field))
 
 
-def bind_phone(*, user: User, phone: str, code: str) -> User:
-    """Attach (or replace) the user's mobile number after a "bind_phone" SMS code sent to it."""
+def send_current_phone_code(*, user: User, ip: str | None = None) -> SmsSendResult:
+    """Send a "change_phone" code to the account's own number: one way to prove the owner before
+    the number is changed (bind_phone). NoCurrentPhone (422) when there is none."""
+    current = User.objects.filter(pk=user.pk).values_list("phone", flat=True).first() or ""
+    if not current:
+        raise NoCurrentPhone()
+    return send_sms_code(phone=current, purpose=SmsPurpose.CHANGE_PHONE, ip=ip, user=user)
+
+
+def bind_phone(
+    *,
+    user: User,
+    phone: str,
+    code: str,
+    password: str | None = None,
+    current_code: str | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Attach or change the user's mobile number. Needs two proofs:
+
+    - the account owner: the current password, or a "change_phone" code sent to the current number
+      (send_current_phone_code; only when the account has one);
+    - the new number: a "bind_phone" code sent to it.
+
+    Failures, each with its own code, change nothing on the account: owner_proof_required,
+    current_password_invalid (wrong tries throttled like password changes), no_current_phone,
+    current_sms_code_invalid/_expired/_exhausted, sms_code_invalid/_expired/_exhausted (new number),
+    phone_unchanged, phone_taken. A success is audited ("accounts.phone.bind" / "accounts.phone.change")
+    and the old number (by SMS) and a verified email are told after the commit.
+    """
     errors = _FieldErrors()
     phone = errors.check("phone", validate_phone, phone)
     code = errors.check("code", _clean_code, code)
+    if current_code:
+        current_code = errors.check("current_code", _clean_code, current_code)
     errors.raise_if_any()
+    account = User.objects.get(pk=user.pk)  # the stored number, not a possibly stale copy
+    if phone == account.phone:
+        raise PhoneUnchanged()
     if _taken_identifier(phone=phone, exclude_pk=user.pk):
         raise IdentifierTaken("phone")
-
-    def attach() -> User:
-        locked = _lock_user(user)
-        locked.phone, locked.phone_verified_at = phone, timezone.now()
-        try:
-            with transaction.atomic():
-                locked.save(update_fields=["phone", "phone_digest", "phone_verified_at"])
-        except IntegrityError:
-            raise IdentifierTaken("phone") from None
-        return locked
-
-    locked = _with_sms_code(phone=phone, purpose=SmsPurpose.BIND_PHONE, code=code, then=attach)
+    proof = _check_owner_proof(account, password=password, current_code=current_code)
+    with transaction.atomic():
+        failure = _check_phone_codes(account, phone=phone, code=code, current_code=current_code, proof=proof)
+        if failure is None:
+            locked = _attach_phone(account, phone=phone, proof=proof, request=request)
+    if failure is not None:
+        raise failure
     _copy_profile(locked, onto=user)
     return locked
+
+
+def _check_owner_proof(account: User, *, password: str | None, current_code: str | None) -> str:
+    """Which proof of the owner bind_phone will use; checks a password here (codes are checked in
+    the transaction). Raises when none fits."""
+    if password:
+        failures_key = f"password-change:failures:{account.pk}"
+        if cache_count(failures_key) >= PASSWORD_CHANGE_FAILURES_HOURLY:
+            raise Throttled(retry_after=3600, scope="password_change")
+        if not account.check_password(password):
+            hit_counter(failures_key, 3600)
+            raise CurrentPasswordInvalid(field="password")
+        return "password"
+    if current_code:
+        if not account.phone:
+            raise NoCurrentPhone(field="current_code")
+        return "current_phone_code"
+    methods = [m for m, ok in (("password", account.has_usable_password()),
+                               ("current_phone_code", bool(account.phone))) if ok]  # fmt: skip
+    raise OwnerProofRequired(methods=methods)
+
+
+def _check_phone_codes(
+    account: User, *, phone: str, code: str, current_code: str | None, proof: str
+) -> SmsCodeInvalid | None:
+    """Inside a transaction: check the owner's code (if that is the proof) and the new number's code,
+    and use both up only when both match. Wrong tries are counted either way (the caller commits
+    them before raising the returned failure)."""
+    records: list[SmsCode] = []
+    if proof == "current_phone_code":
+        record, failure = _check_sms_code(
+            digest=phone_digest(account.phone), purpose=SmsPurpose.CHANGE_PHONE, code=current_code or ""
+        )
+        if failure is not None:
+            failure.code = f"current_{failure.code}"
+            failure.details["field"] = "current_code"
+            return failure
+        records.append(record)
+    record, failure = _check_sms_code(digest=phone_digest(phone), purpose=SmsPurpose.BIND_PHONE, code=code)
+    if failure is not None:
+        return failure
+    for used in (*records, record):
+        _mark_used(used)
+    return None
+
+
+def _attach_phone(account: User, *, phone: str, proof: str, request: HttpRequest | None) -> User:
+    locked = _lock_user(account)
+    if locked.phone != account.phone:
+        # Changed by a parallel request since the owner was proven: prove it again.
+        raise Conflict(
+            "手机号已变更，请重试 / The mobile number changed meanwhile, try again", code="phone_changed"
+        )
+    old_phone = locked.phone
+    locked.phone, locked.phone_verified_at = phone, timezone.now()
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["phone", "phone_digest", "phone_verified_at"])
+    except IntegrityError:
+        raise IdentifierTaken("phone") from None
+    audit.record(
+        actor=locked,
+        action="accounts.phone.change" if old_phone else "accounts.phone.bind",
+        obj=locked,
+        before={"phone": mask_phone(old_phone)} if old_phone else None,
+        after={"phone": mask_phone(phone), "proof": proof},
+        request=request,
+    )
+    transaction.on_commit(
+        lambda: notify_phone_changed(user_id=locked.pk, old_phone=old_phone, new_phone=phone), robust=True
+    )
+    return locked
+
+
+def notify_phone_changed(*, user_id: int, old_phone: str, new_phone: str) -> None:
+    """Tell the owner the number changed: a text to the old number (when there was one and an SMS
+    provider is configured) and an email to a verified address (Celery task). Failures are logged;
+    the change itself has already committed."""
+    if old_phone and getattr(settings, "SMS_PROVIDER", ""):
+        try:
+            get_sms_provider().send(phone_changed_message(phone=old_phone, new_phone=new_phone))
+        except Exception:  # a notice must never turn a committed change into an error
+            logger.warning("phone-changed notice to the old number of user %s failed", user_id, exc_info=True)
+    tasks.send_phone_changed_notice.delay(user_id, mask_phone(old_phone), mask_phone(new_phone))
 
 
 # ==================================================================================================

@@ -210,6 +210,7 @@ def code_message(*, phone: str, purpose: str, code: str, minutes: int) -> SmsMes
         "login": "登录",
         "reset_password": "重置密码",
         "bind_phone": "绑定手机",
+        "change_phone": "更换手机号",
     }.get(purpose, "验证")
     text = (
         f"【{settings.SMS_HTTP_SIGN_NAME}】您的{purpose_zh}验证码为 {code}，{minutes} 分钟内有效，"
@@ -218,3 +219,14 @@ def code_message(*, phone: str, purpose: str, code: str, minutes: int) -> SmsMes
     return SmsMessage(
         phone=phone, text=text, template=purpose, params={"code": code, "minutes": str(minutes)}
     )
+
+
+def phone_changed_message(*, phone: str, new_phone: str) -> SmsMessage:
+    """The notice to the old number after the account moved to `new_phone` (shown masked)."""
+    masked = mask_phone(new_phone)
+    text = (
+        f"【{settings.SMS_HTTP_SIGN_NAME}】您的账号已将绑定手机号更换为 {masked}。"
+        "如非本人操作，请立即联系客服。"
+        f"The mobile number of your account was changed to {masked}. Not you? Contact support now."
+    )
+    return SmsMessage(phone=phone, text=text, template="phone_changed", params={"new_phone": masked})

@@ -71,6 +71,18 @@ def send_password_changed_notice(user_id: int) -> bool:
     return True
 
 
+@shared_task(name="accounts.send_phone_changed_notice", **_MAIL_RETRY)
+def send_phone_changed_notice(user_id: int, old_phone_masked: str, new_phone_masked: str) -> bool:
+    """Numbers arrive masked: a task's arguments sit in the broker, so no plaintext phone goes there."""
+    user = _user_with_email(user_id)
+    if user is None or user.email_verified_at is None:
+        return False
+    emails.send_phone_changed_notice(
+        user, old_phone_masked=old_phone_masked, new_phone_masked=new_phone_masked
+    )
+    return True
+
+
 @shared_task(name="accounts.purge_spent_credentials")
 def purge_spent_credentials() -> dict[str, int]:
     """Delete SMS codes and refresh tokens long past any use (they only matter for a short time)."""

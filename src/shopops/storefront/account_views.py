@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +28,12 @@ from shopops.accounts.throttling import request_ip as client_ip
 from shopops.core.errors import DomainError
 from shopops.core.masking import mask_email
 from shopops.storefront import forms
-from shopops.storefront.auth_views import CODE_ALIASES, _send_code_from_form
+from shopops.storefront.auth_views import (
+    CODE_ALIASES,
+    CURRENT_PHONE_PURPOSE,
+    _send_code,
+    _send_code_from_form,
+)
 from shopops.storefront.feedback import add_domain_error, add_service_errors, localise
 
 # ---------- Reads for the pages ----------
@@ -133,7 +139,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 # ---------- Security ----------
 
 
-@sensitive_post_parameters("old_password", "password", "password_confirm")
+@sensitive_post_parameters("pw-old_password", "pw-password", "pw-password_confirm", "ph-password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def security_view(request: HttpRequest) -> HttpResponse:
@@ -163,29 +169,61 @@ def security_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("密码已修改，其他设备上的登录已失效"))
                 return redirect("storefront:security")
     elif request.method == "POST" and action == "bind_phone":
+        had_phone = bool(user.phone)
         phone_form = forms.BindPhoneForm(request.POST, prefix="ph")
         if "send_code" in request.POST:
             _send_code_from_form(request, phone_form, "bind_phone", context)
-        elif phone_form.is_valid():
-            try:
-                accounts.bind_phone(
-                    user=user, phone=phone_form.cleaned_data["phone"], code=phone_form.cleaned_data["code"]
-                )
-            except ValidationError as exc:
-                add_service_errors(phone_form, exc, CODE_ALIASES)
-            except account_errors.IdentifierTaken as exc:
-                add_domain_error(phone_form, exc, "phone")
-            except account_errors.SmsCodeInvalid as exc:
-                add_domain_error(phone_form, exc, "code")
-            except DomainError as exc:
-                add_domain_error(phone_form, exc)
-            else:
-                messages.success(request, _("手机号已绑定"))
-                return redirect("storefront:security")
+        elif "send_current_code" in request.POST:
+            _send_current_code(request, phone_form, context)
+        elif phone_form.is_valid() and _bind_phone(request, phone_form):
+            messages.success(request, _("手机号已更换") if had_phone else _("手机号已绑定"))
+            return redirect("storefront:security")
 
     context.update(_account_context(request, "security", password_form=password_form, phone_form=phone_form))
     status = 400 if password_form.errors or phone_form.errors else 200
     return render(request, "storefront/account/security.html", context, status=status)
+
+
+def _send_current_code(request: HttpRequest, form: forms.BindPhoneForm, context: dict[str, Any]) -> None:
+    """No-JavaScript path of the "code to my current number" button (nothing else is validated)."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    sent, message, wait = _send_code(request, "", CURRENT_PHONE_PURPOSE)
+    context["current_sms_status"] = {"ok": sent, "message": message, "wait": wait}
+    if not sent and not wait:
+        form.add_error("current_code", message)
+
+
+# Where each failure of accounts.bind_phone shows up on the form.
+BIND_PHONE_ERROR_FIELDS = {
+    "owner_proof_required": None,
+    "current_password_invalid": "password",
+    "no_current_phone": "current_code",
+    "phone_unchanged": "phone",
+    "phone_taken": "phone",
+}
+
+
+def _bind_phone(request: HttpRequest, form: forms.BindPhoneForm) -> bool:
+    data = form.cleaned_data
+    try:
+        accounts.bind_phone(
+            user=request.user,
+            phone=data["phone"],
+            code=data["code"],
+            password=data["password"] or None,
+            current_code=data["current_code"] or None,
+            request=request,
+        )
+    except ValidationError as exc:
+        add_service_errors(form, exc, CODE_ALIASES)
+    except account_errors.SmsCodeInvalid as exc:
+        add_domain_error(form, exc, exc.details.get("field", "code"))
+    except DomainError as exc:
+        add_domain_error(form, exc, BIND_PHONE_ERROR_FIELDS.get(exc.code))
+    else:
+        return True
+    return False
 
 
 @login_required

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 CODE_ALIASES = {"sms_code": "code", "new_password": "password", "identifier": "username"}
 SESSION_PENDING_EMAIL = "storefront:pending_email"
 SESSION_RESET_EMAIL = "storefront:reset_email"
+CURRENT_PHONE_PURPOSE = "change_phone"
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -70,15 +71,25 @@ def _tab(request: HttpRequest, allowed: tuple[str, ...]) -> str:
 
 
 def _send_code(request: HttpRequest, phone: str, purpose: str) -> tuple[bool, str, int]:
-    """Ask the service for a code. Returns (sent, message for the shopper, seconds to wait)."""
+    """Ask the service for a code. Returns (sent, message for the shopper, seconds to wait).
+
+    purpose "change_phone" ignores `phone`: that code only ever goes to the signed-in account's own
+    number (proof of the owner before the number is changed).
+    """
     cooldown = int(getattr(settings, "SMS_RESEND_COOLDOWN_SECONDS", 60))
     try:
-        result = accounts.send_sms_code(
-            phone=phone,
-            purpose=purpose,
-            ip=client_ip(request),
-            user=request.user if request.user.is_authenticated else None,
-        )
+        if purpose == CURRENT_PHONE_PURPOSE:
+            if not request.user.is_authenticated:
+                return False, _("请先登录"), 0
+            phone = request.user.phone
+            result = accounts.send_current_phone_code(user=request.user, ip=client_ip(request))
+        else:
+            result = accounts.send_sms_code(
+                phone=phone,
+                purpose=purpose,
+                ip=client_ip(request),
+                user=request.user if request.user.is_authenticated else None,
+            )
     except Throttled as exc:
         return False, localise(exc.message), int(exc.retry_after or 0)
     except ValidationError as exc:
@@ -110,6 +121,8 @@ def _send_code_from_form(request: HttpRequest, form: Any, purpose: str, context:
 @require_POST
 def send_sms_code(request: HttpRequest) -> HttpResponse:
     """htmx endpoint behind every send-code button. Answers a status line and a countdown trigger."""
+    if request.POST.get("purpose") == CURRENT_PHONE_PURPOSE:
+        return _sms_status_response(request, *_send_code(request, "", CURRENT_PHONE_PURPOSE))
     # The button posts its own form's phone input, named with that form's prefix (e.g. "sms-phone").
     prefix = request.POST.get("prefix", "")
     phone_key = f"{prefix}-phone" if prefix in forms.SendSmsCodeForm.PREFIXES and prefix else "phone"
@@ -122,14 +135,20 @@ def send_sms_code(request: HttpRequest) -> HttpResponse:
             request, "storefront/partials/sms_status.html", {"ok": False, "message": message}, status=422
         )
     else:
-        sent, message, wait = _send_code(request, form.cleaned_data["phone"], form.cleaned_data["purpose"])
-        status = 200 if sent else (429 if wait else 400)
-        response = render(
-            request, "storefront/partials/sms_status.html", {"ok": sent, "message": message}, status=status
+        response = _sms_status_response(
+            request, *_send_code(request, form.cleaned_data["phone"], form.cleaned_data["purpose"])
         )
-        if wait:
-            response["HX-Trigger"] = json.dumps({"sms-countdown": {"seconds": wait}})
     # htmx swaps 4xx answers too (see app.js), so the shopper always sees why nothing was sent.
+    return response
+
+
+def _sms_status_response(request: HttpRequest, sent: bool, message: str, wait: int) -> HttpResponse:
+    status = 200 if sent else (429 if wait else 400)
+    response = render(
+        request, "storefront/partials/sms_status.html", {"ok": sent, "message": message}, status=status
+    )
+    if wait:
+        response["HX-Trigger"] = json.dumps({"sms-countdown": {"seconds": wait}})
     return response
 
 
@@ -169,9 +188,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if "send_code" in request.POST:
             _send_code_from_form(request, sms_form, "login", context)
         elif sms_form.is_valid():
+            data = sms_form.cleaned_data
             try:
-                accounts.login_with_sms(
-                    request, sms_form.cleaned_data["phone"], sms_form.cleaned_data["code"]
+                # 验证码登录即注册: a number without an account gets one, once the terms are accepted.
+                result = accounts.sign_in_with_sms(
+                    request=request, phone=data["phone"], code=data["code"], accept_terms=data["accept_terms"]
                 )
             except account_errors.LoginLocked as exc:
                 return locked_response(request, exc)
@@ -179,9 +200,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 add_service_errors(sms_form, exc, CODE_ALIASES)
             except account_errors.SmsCodeInvalid as exc:
                 add_domain_error(sms_form, exc, "code")
+            except account_errors.TermsNotAccepted as exc:
+                add_domain_error(sms_form, exc, "accept_terms")
             except DomainError as exc:
                 add_domain_error(sms_form, exc)
             else:
+                accounts.login_user(request, result.user)
+                if result.created:
+                    messages.success(request, _("注册成功，欢迎加入 ShopOps！"))
                 return _after_login(request)
 
     context.update(password_form=password_form, sms_form=sms_form)
@@ -271,7 +297,7 @@ def register_email_sent(request: HttpRequest) -> HttpResponse:
 def verify_email_view(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the verification email. Verifies once; a used or forged link explains itself."""
     try:
-        user = accounts.verify_email(token=token)
+        user = accounts.verify_email(token=token, request=request)
     except DomainError as exc:
         return render(
             request,

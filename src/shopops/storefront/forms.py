@@ -109,6 +109,13 @@ class PasswordLoginForm(StyledForm):
 class SmsLoginForm(StyledForm):
     phone = PhoneField()
     code = SmsCodeField()
+    # Not required by the form: only a number without an account needs it (the service decides and
+    # answers terms_not_accepted, which the page shows on this box).
+    accept_terms = forms.BooleanField(
+        label=_("我已阅读并同意《用户服务协议》和《隐私政策》"),
+        required=False,
+        help_text=_("未注册的手机号验证后将自动注册账号"),
+    )
 
 
 # ---------- Registration ----------
@@ -146,6 +153,8 @@ class SendSmsCodeForm(forms.Form):
     """The send-code button posts the phone of the form it sits in and the flow it belongs to."""
 
     PURPOSES = ("register", "login", "reset_password", "bind_phone")
+    # "change_phone" codes go to the signed-in account's own number; the view handles it without a
+    # phone field (see auth_views.send_sms_code).
 
     phone = PhoneField()
     purpose = forms.ChoiceField(choices=[(p, p) for p in PURPOSES])
@@ -183,8 +192,13 @@ class ChangePasswordForm(ConfirmedPasswordMixin, StyledForm):
 
 
 class BindPhoneForm(StyledForm):
-    phone = PhoneField()
-    code = SmsCodeField()
+    """Bind or change the mobile number: proof of the owner (current password, or a code sent to the
+    current number) plus a code sent to the new number. The service says which proofs are missing."""
+
+    password = password_field(label=_("当前密码"), autocomplete="current-password", required=False)
+    current_code = SmsCodeField(label=_("原手机号验证码"), required=False)
+    phone = PhoneField(label=_("新手机号"))
+    code = SmsCodeField(label=_("新手机号验证码"))
 
 
 # ---------- Profile, real name ----------

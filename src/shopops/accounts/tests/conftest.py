@@ -1,7 +1,10 @@
-"""Fixtures for the accounts tests: a JSON API client and the development SMS outbox."""
+"""Fixtures for the accounts tests: a JSON API client, the development SMS outbox and a fake HTTP SMS
+gateway (a real local HTTP server recording what HttpSmsProvider posts)."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from shopops.accounts.sms import last_sms_code
 from shopops.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 API = "/api/v1/accounts"
+API_KEY = "test-api-key-123"  # of the fake HTTP SMS gateway
 
 
 class ApiClient:
@@ -76,3 +80,42 @@ def sms_code():
         return code
 
     return read
+
+
+class Gateway:
+    """Records requests; answers with the configured status/body (or stalls)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.status = 200
+        self.body = b'{"ok": true, "message_id": "gw-42"}'
+        self.stall = threading.Event()
+        self.stall_seconds = 0.0
+
+
+@pytest.fixture
+def gateway():
+    state = Gateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            state.requests.append({"headers": dict(self.headers), "raw": raw, "path": self.path})
+            if state.stall_seconds:
+                state.stall.wait(state.stall_seconds)
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
+    yield state
+    state.stall.set()
+    server.shutdown()
+    server.server_close()

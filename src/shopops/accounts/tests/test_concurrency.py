@@ -1,17 +1,20 @@
 """Races that real traffic produces: real threads, real PostgreSQL transactions."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
 
-from shopops.accounts import services, tokens
-from shopops.accounts.errors import IdentifierTaken, SmsCodeInvalid
+from shopops.accounts import emails, services, tokens
+from shopops.accounts.errors import EmailVerifiedElsewhere, IdentifierTaken, SmsCodeInvalid
 from shopops.accounts.models import MAX_ADDRESSES_PER_USER, Address, SmsCode, User, phone_digest
 from shopops.accounts.sms import last_sms_code
 from shopops.accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, UserFactory, next_phone
 from shopops.core.errors import DomainError
+from shopops.core.models import AuditLog as Audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +36,23 @@ def run_together(count, work):
         return list(pool.map(call, range(count)))
 
 
+def wait_for_lock_waiters(count, timeout=30.0):
+    """Block until `count` other sessions of this test database wait on a row lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # Activity statistics are snapshotted per transaction: drop the snapshot to see new waits.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"{count} sessions never queued on the lock")
+
+
 def test_two_registrations_with_the_same_phone_exactly_one_succeeds():
     phone = next_phone()
     services.send_sms_code(phone=phone, purpose="register")
@@ -50,13 +70,47 @@ def test_two_registrations_with_the_same_phone_exactly_one_succeeds():
     assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
 
 
-def test_two_registrations_with_the_same_email_exactly_one_succeeds():
+def test_same_unverified_email_registers_many_times_and_exactly_one_verification_wins():
+    # Registering claims the address; nobody owns it until a link is clicked.
     results = run_together(
         4, lambda i: services.register_user(email="same@example.com", password=DEFAULT_PASSWORD)
     )
-    assert sum(isinstance(r, User) for r in results) == 1
-    assert all(isinstance(r, IdentifierTaken) for r in results if not isinstance(r, User))
-    assert User.objects.filter(email="same@example.com").count() == 1
+    assert all(isinstance(r, User) for r in results), results
+    links = [emails.make_email_verification_token(user) for user in results]
+    # Every account clicks its link at the same moment: exactly one owns the address afterwards.
+    # Holding the first claim's row makes all four queue on the claimants' locks together.
+    with ThreadPoolExecutor(max_workers=1) as outer:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=min(u.pk for u in results))
+            future = outer.submit(run_together, 4, lambda i: services.verify_email(token=links[i]))
+            wait_for_lock_waiters(4)
+        outcomes = future.result(timeout=60)
+    winners = [o for o in outcomes if isinstance(o, User)]
+    assert len(winners) == 1, outcomes
+    assert all(isinstance(o, EmailVerifiedElsewhere) for o in outcomes if not isinstance(o, User))
+    owner = User.objects.get(email="same@example.com")
+    assert owner.pk == winners[0].pk and owner.email_verified_at is not None
+    released = User.objects.exclude(pk=owner.pk).filter(pk__in=[u.pk for u in results])
+    assert [u.email for u in released] == ["", "", ""]
+    assert all(u.email_verified_at is None for u in released)
+
+
+def test_verifying_while_another_account_verifies_the_same_address_never_deadlocks():
+    # Two claims, each verified by its link and by a password-reset link at once (both lock paths).
+    first = UserFactory(email="race@example.com")
+    second = UserFactory(email="race@example.com")
+    verify_links = [emails.make_email_verification_token(u) for u in (first, second)]
+    reset_links = [emails.make_password_reset_token(u) for u in (first, second)]
+
+    def work(i):
+        if i < 2:
+            return services.verify_email(token=verify_links[i])
+        return services.reset_password(token=reset_links[i - 2], new_password="N3w-Passw0rd!")
+
+    outcomes = run_together(4, work)
+    assert not any(isinstance(o, DatabaseError) for o in outcomes), outcomes
+    assert User.objects.filter(email="race@example.com", email_verified_at__isnull=False).count() == 1
+    assert User.objects.filter(email="race@example.com").count() == 1
 
 
 def test_parallel_wrong_guesses_never_exceed_the_try_limit():
@@ -128,3 +182,50 @@ def test_parallel_sends_to_one_phone_send_one_code():
     assert all(isinstance(r, SmsCooldown) for r in results if isinstance(r, Exception))
     assert len(sms_outbox(phone)) == 1
     assert SmsCode.objects.filter(phone_digest=phone_digest(phone)).count() == 1
+
+
+def test_parallel_sms_sign_ups_of_one_new_number_open_one_account():
+    phone = next_phone()
+    services.send_sms_code(phone=phone, purpose="login")
+    code = last_sms_code(phone)
+    request = RequestFactory().post("/api/v1/accounts/token")
+    results = run_together(
+        4, lambda i: services.sign_in_with_sms(request=request, phone=phone, code=code, accept_terms=True)
+    )
+    opened = [r for r in results if isinstance(r, services.SmsSignIn)]
+    assert len(opened) == 1 and opened[0].created, results
+    assert all(isinstance(r, SmsCodeInvalid) for r in results if r not in opened)
+    assert User.objects.filter(phone_digest=phone_digest(phone)).count() == 1
+
+
+def test_two_parallel_phone_changes_of_one_account_exactly_one_wins():
+    user = UserFactory(with_phone=True)
+    numbers = [next_phone(), next_phone()]
+    codes = []
+    for phone in numbers:
+        services.send_sms_code(phone=phone, purpose="bind_phone", user=user)
+        codes.append(last_sms_code(phone))
+
+    def change(i):
+        return services.bind_phone(
+            user=User.objects.get(pk=user.pk), phone=numbers[i], code=codes[i], password=DEFAULT_PASSWORD
+        )
+
+    # Hold the account's row so both changes have proven the owner and then queue on the same lock,
+    # however the threads get scheduled.
+    with ThreadPoolExecutor(max_workers=1) as outer:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=user.pk)
+            future = outer.submit(run_together, 2, change)
+            wait_for_lock_waiters(2)
+        results = future.result(timeout=60)
+    winners = [r for r in results if isinstance(r, User)]
+    assert len(winners) == 1, results
+    [loser] = [r for r in results if not isinstance(r, User)]
+    assert isinstance(loser, DomainError) and loser.code == "phone_changed"
+    user.refresh_from_db()
+    assert user.phone == winners[0].phone
+    # The loser's code for its number was not used up: nothing of that attempt stuck.
+    lost_number = next(n for n in numbers if n != user.phone)
+    assert SmsCode.objects.get(phone_digest=phone_digest(lost_number)).consumed_at is None
+    assert Audit.objects.filter(action="accounts.phone.change", object_id=str(user.pk)).count() == 1

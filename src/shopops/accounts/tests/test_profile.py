@@ -3,7 +3,7 @@ from django.core import mail
 
 from shopops.accounts import services
 from shopops.accounts.models import User
-from shopops.accounts.tests.factories import UserFactory, next_phone
+from shopops.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory, next_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -54,15 +54,27 @@ def test_new_email_is_unverified_and_gets_a_link(api, django_capture_on_commit_c
     assert mail.outbox[0].to == ["new@example.com"]
 
 
-def test_email_of_another_account_is_409(signed_in):
-    UserFactory(email="owner@example.com")
-    assert signed_in.patch("/me", {"email": "OWNER@example.com"}).status_code == 409
+def test_verified_email_of_another_account_is_409(signed_in):
+    UserFactory(email="owner@example.com", verified_email=True)
+    response = signed_in.patch("/me", {"email": "OWNER@example.com"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "email_taken"
+
+
+def test_unverified_email_of_another_account_can_be_claimed_too(signed_in, user):
+    UserFactory(email="claimed@example.com")
+    response = signed_in.patch("/me", {"email": "Claimed@example.com"})
+    assert response.status_code == 200, response.content
+    assert response.json()["email"] == "claimed@example.com"
+    assert response.json()["email_verified"] is False
 
 
 def test_bind_phone_with_sms_code(signed_in, user, sms_code):
     phone = next_phone()
     assert signed_in.post("/me/phone/code", {"phone": phone}).status_code == 200
-    response = signed_in.post("/me/phone", {"phone": phone, "code": sms_code(phone, "bind_phone")})
+    response = signed_in.post(
+        "/me/phone", {"phone": phone, "code": sms_code(phone, "bind_phone"), "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 200, response.content
     user.refresh_from_db()
     assert user.phone == phone and user.phone_verified_at is not None
@@ -81,7 +93,8 @@ def test_bind_phone_with_wrong_code_changes_nothing(signed_in, user, sms_code):
     phone = next_phone()
     signed_in.post("/me/phone/code", {"phone": phone})
     code = sms_code(phone)
-    response = signed_in.post("/me/phone", {"phone": phone, "code": f"{(int(code) + 1) % 10**6:06d}"})
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    response = signed_in.post("/me/phone", {"phone": phone, "code": wrong, "password": DEFAULT_PASSWORD})
     assert response.status_code == 422
     user.refresh_from_db()
     assert user.phone == ""
@@ -94,7 +107,7 @@ def test_binding_needs_sign_in(api):
 def test_bound_phone_becomes_a_login_identifier(signed_in, user, api, sms_code):
     phone = next_phone()
     services.send_sms_code(phone=phone, purpose="bind_phone", user=user)
-    services.bind_phone(user=user, phone=phone, code=sms_code(phone))
+    services.bind_phone(user=user, phone=phone, code=sms_code(phone), password=DEFAULT_PASSWORD)
     assert api.post("/token", {"identifier": phone, "password": "Passw0rd!x"}).status_code == 200
 
 

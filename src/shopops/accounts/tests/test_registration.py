@@ -124,7 +124,7 @@ def test_reserved_username_is_refused(api):
     ],
 )
 def test_taken_identifier_is_409(api, field, value, code):
-    UserFactory(username="taken_name", email="taken@example.com")
+    UserFactory(username="taken_name", email="taken@example.com", verified_email=True)
     response = api.post("/register", {field: value, "password": DEFAULT_PASSWORD})
     assert response.status_code == 409
     assert response.json()["code"] == code

@@ -3,8 +3,6 @@
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -12,48 +10,8 @@ from shopops.accounts import services
 from shopops.accounts.errors import SmsDeliveryFailed
 from shopops.accounts.models import SmsCode, phone_digest
 from shopops.accounts.sms import HttpSmsProvider, SmsMessage
+from shopops.accounts.tests.conftest import API_KEY
 from shopops.accounts.tests.factories import next_phone
-
-API_KEY = "test-api-key-123"
-
-
-class Gateway:
-    """Records requests; answers with the configured status/body (or stalls)."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.status = 200
-        self.body = b'{"ok": true, "message_id": "gw-42"}'
-        self.stall = threading.Event()
-        self.stall_seconds = 0.0
-
-
-@pytest.fixture
-def gateway():
-    state = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            raw = self.rfile.read(int(self.headers["Content-Length"]))
-            state.requests.append({"headers": dict(self.headers), "raw": raw, "path": self.path})
-            if state.stall_seconds:
-                state.stall.wait(state.stall_seconds)
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
-    yield state
-    state.stall.set()
-    server.shutdown()
-    server.server_close()
 
 
 def message(phone="13812345678"):

@@ -62,6 +62,9 @@ def unique_phone() -> str:
 class ShopFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Shop
+        # The hook below writes memberships (and the owner's is_staff) itself and never changes the
+        # shop, so the extra shop save factory-boy used to do after it (deprecated) is not needed.
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"测试店铺{n}")
     slug = factory.Sequence(lambda n: f"test-shop-{n}")

@@ -184,7 +184,7 @@ def test_weak_password_is_reported_on_the_password_field(client: Client, sms_cod
 
 
 def test_registering_a_taken_email_says_so_on_the_email_field(client: Client):
-    UserFactory(email="taken@example.com")
+    UserFactory(email="taken@example.com", verified_email=True)
     response = client.post(
         "/accounts/register/",
         {
