@@ -136,6 +136,10 @@ else:
 # router sends reads to; writes and reads inside a transaction stay on the primary.
 for index, url in enumerate(env_list("DATABASE_REPLICA_URLS", "")):
     DATABASES[f"replica_{index}"] = dj_database_url.parse(url, conn_max_age=60)
+    if "postgresql" in DATABASES[f"replica_{index}"]["ENGINE"]:
+        DATABASES[f"replica_{index}"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+            "DB_SERVER_SIDE_BINDING", True
+        )
     DATABASES[f"replica_{index}"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["shopops.core.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
