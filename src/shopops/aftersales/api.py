@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
@@ -265,7 +265,7 @@ def order_eligibility(request: HttpRequest, order_no: str):
 @signed_in(OWN)
 def create_request(request: HttpRequest, payload: RequestIn):
     created = services.create_request(user=request.auth, **payload.dict())
-    return 201, selectors.my_request(request.auth, created.number)
+    return Status(201, selectors.my_request(request.auth, created.number))
 
 
 @router.get("/requests", response=list[RequestOut], summary="My after-sales requests")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from shopops.accounts import selectors as accounts_selectors
@@ -224,7 +224,7 @@ def get_cart(request: HttpRequest):
 def add_item(request: HttpRequest, payload: AddItemIn):
     owner = _owner(request, create=True)
     services.add_item(owner=owner, sku_id=payload.sku_id, quantity=payload.quantity)
-    return 201, cart_out(selectors.cart_view(owner))
+    return Status(201, cart_out(selectors.cart_view(owner)))
 
 
 @router.put(
@@ -257,7 +257,7 @@ def select_items(request: HttpRequest, payload: SelectionIn):
 @public(PUBLIC_NOTE)
 def clear_cart(request: HttpRequest):
     services.clear_cart(owner=_owner(request))
-    return 204, None
+    return Status(204, None)
 
 
 # --- checkout preview -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
 from pydantic import ValidationError as PydanticValidationError
@@ -262,7 +262,7 @@ def product_detail(request: HttpRequest, product_id: int):
 )
 @platform_permission(TAXONOMY_PERMISSION)
 def create_category(request: HttpRequest, payload: CategoryIn):
-    return 201, services.create_category(actor=request.auth, **payload.dict())
+    return Status(201, services.create_category(actor=request.auth, **payload.dict()))
 
 
 @router.patch("/categories/{int:category_id}", response=CategoryOut, auth=api_auth, summary="Edit a category")
@@ -292,7 +292,7 @@ def move_category(request: HttpRequest, category_id: int, payload: CategoryMoveI
 @platform_permission(TAXONOMY_PERMISSION)
 def delete_category(request: HttpRequest, category_id: int):
     services.delete_category(actor=request.auth, category_id=category_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -305,12 +305,15 @@ def delete_category(request: HttpRequest, category_id: int):
 def link_attribute(request: HttpRequest, category_id: int, payload: CategoryAttributeLinkIn):
     services.link_attribute(actor=request.auth, category_id=category_id, **payload.dict())
     category = selectors.get_category(category_id)
-    return 201, {
-        "category": category,
-        "breadcrumbs": selectors.category_breadcrumbs(category),
-        "children": list(type(category).objects.get_children(category)),
-        "attributes": selectors.effective_category_attributes(category),
-    }
+    return Status(
+        201,
+        {
+            "category": category,
+            "breadcrumbs": selectors.category_breadcrumbs(category),
+            "children": list(type(category).objects.get_children(category)),
+            "attributes": selectors.effective_category_attributes(category),
+        },
+    )
 
 
 @router.delete(
@@ -322,7 +325,7 @@ def link_attribute(request: HttpRequest, category_id: int, payload: CategoryAttr
 @platform_permission(TAXONOMY_PERMISSION)
 def unlink_attribute(request: HttpRequest, category_id: int, attribute_id: int):
     services.unlink_attribute(actor=request.auth, category_id=category_id, attribute_id=attribute_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- platform: attributes, values, brands ---------------------------------------------------------
@@ -333,13 +336,13 @@ def unlink_attribute(request: HttpRequest, category_id: int, attribute_id: int):
 )
 @platform_permission(TAXONOMY_PERMISSION)
 def create_attribute_group(request: HttpRequest, payload: AttributeGroupIn):
-    return 201, services.create_attribute_group(actor=request.auth, **payload.dict())
+    return Status(201, services.create_attribute_group(actor=request.auth, **payload.dict()))
 
 
 @router.post("/attributes", response={201: AttributeOut}, auth=api_auth, summary="Create a typed attribute")
 @platform_permission(TAXONOMY_PERMISSION)
 def create_attribute(request: HttpRequest, payload: AttributeIn):
-    return 201, services.create_attribute(actor=request.auth, **payload.dict())
+    return Status(201, services.create_attribute(actor=request.auth, **payload.dict()))
 
 
 @router.patch(
@@ -361,7 +364,7 @@ def update_attribute(request: HttpRequest, attribute_id: int, payload: Attribute
 @platform_permission(TAXONOMY_PERMISSION)
 def delete_attribute(request: HttpRequest, attribute_id: int):
     services.delete_attribute(actor=request.auth, attribute_id=attribute_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -372,7 +375,9 @@ def delete_attribute(request: HttpRequest, attribute_id: int):
 )
 @platform_permission(TAXONOMY_PERMISSION)
 def add_attribute_value(request: HttpRequest, attribute_id: int, payload: AttributeValueIn):
-    return 201, services.add_attribute_value(actor=request.auth, attribute_id=attribute_id, **payload.dict())
+    return Status(
+        201, services.add_attribute_value(actor=request.auth, attribute_id=attribute_id, **payload.dict())
+    )
 
 
 @router.patch(
@@ -394,7 +399,7 @@ def update_attribute_value(request: HttpRequest, value_id: int, payload: Attribu
 @platform_permission(TAXONOMY_PERMISSION)
 def delete_attribute_value(request: HttpRequest, value_id: int):
     services.delete_attribute_value(actor=request.auth, value_id=value_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -411,7 +416,7 @@ def merge_attribute_value(request: HttpRequest, value_id: int, payload: MergeIn)
 @router.post("/brands", response={201: BrandOut}, auth=api_auth, summary="Add a brand")
 @platform_permission(TAXONOMY_PERMISSION)
 def create_brand(request: HttpRequest, payload: BrandIn):
-    return 201, services.create_brand(actor=request.auth, **payload.dict())
+    return Status(201, services.create_brand(actor=request.auth, **payload.dict()))
 
 
 @router.patch("/brands/{int:brand_id}", response=BrandOut, auth=api_auth, summary="Edit a brand")
@@ -426,7 +431,7 @@ def update_brand(request: HttpRequest, brand_id: int, payload: BrandPatch):
 @platform_permission(TAXONOMY_PERMISSION)
 def delete_brand(request: HttpRequest, brand_id: int):
     services.delete_brand(actor=request.auth, brand_id=brand_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- shop: products -------------------------------------------------------------------------------
@@ -461,7 +466,7 @@ def create_product(request: HttpRequest, shop_id: int, payload: ProductIn):
     data = payload.dict()
     data["skus"] = [s.dict() for s in payload.skus]
     product = services.create_product(shop_id=shop_id, actor=request.auth, **data)
-    return 201, _product_out(shop_id, product.id)
+    return Status(201, _product_out(shop_id, product.id))
 
 
 @router.get(
@@ -495,7 +500,7 @@ def update_product(request: HttpRequest, shop_id: int, product_id: int, payload:
 @shop_permission("catalog.manage")
 def delete_product(request: HttpRequest, shop_id: int, product_id: int):
     services.delete_product(shop_id=shop_id, product_id=product_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.put(
@@ -576,7 +581,7 @@ def schedule(request: HttpRequest, shop_id: int, product_id: int, payload: Sched
 @shop_permission("catalog.manage")
 def add_sku(request: HttpRequest, shop_id: int, product_id: int, payload: SkuIn):
     sku = services.add_sku(shop_id=shop_id, product_id=product_id, actor=request.auth, **payload.dict())
-    return 201, selectors.sku_for_shop(shop_id, sku.id)
+    return Status(201, selectors.sku_for_shop(shop_id, sku.id))
 
 
 @router.patch("/shops/{int:shop_id}/skus/{int:sku_id}", response=SkuOut, auth=api_auth, summary="Edit a SKU")
@@ -597,7 +602,7 @@ def update_sku(request: HttpRequest, shop_id: int, sku_id: int, payload: SkuPatc
 @shop_permission("catalog.manage")
 def delete_sku(request: HttpRequest, shop_id: int, sku_id: int):
     services.delete_sku(shop_id=shop_id, sku_id=sku_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- shop: images ---------------------------------------------------------------------------------
@@ -652,7 +657,7 @@ def upload_image(request: HttpRequest, shop_id: int, product_id: int):
         alt=str(fields.get("alt") or ""),
         value_id=uploads.optional_int(fields.get("value_id"), "value_id"),
     )
-    return 201, image
+    return Status(201, image)
 
 
 @router.put(
@@ -687,7 +692,7 @@ def update_image(request: HttpRequest, shop_id: int, image_id: int, payload: Ima
 @shop_permission("catalog.manage")
 def delete_image(request: HttpRequest, shop_id: int, image_id: int):
     services.delete_product_image(shop_id=shop_id, image_id=image_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- shop: import / export ------------------------------------------------------------------------
@@ -716,7 +721,7 @@ def import_products(request: HttpRequest, shop_id: int):
     )
     if job.status == "rejected":
         raise ImportRowsInvalid(job_id=job.id, total_rows=job.total_rows, errors=job.errors)
-    return 201, job
+    return Status(201, job)
 
 
 @router.get(

@@ -13,7 +13,7 @@ being allowed to adjust stock by hand).
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
@@ -88,7 +88,7 @@ def list_warehouses(request: HttpRequest, shop_id: int):
 @router.post(f"{SHOP}/warehouses", response={201: WarehouseOut}, summary="Add a warehouse")
 @shop_permission(MANAGE)
 def create_warehouse(request: HttpRequest, shop_id: int, payload: WarehouseIn):
-    return 201, services.create_warehouse(shop_id=shop_id, actor=request.auth, **payload.dict())
+    return Status(201, services.create_warehouse(shop_id=shop_id, actor=request.auth, **payload.dict()))
 
 
 @router.get(f"{SHOP}/warehouses/{{int:warehouse_id}}", response=WarehouseOut, summary="One warehouse")
@@ -112,7 +112,7 @@ def update_warehouse(request: HttpRequest, shop_id: int, warehouse_id: int, payl
 @shop_permission(MANAGE)
 def delete_warehouse(request: HttpRequest, shop_id: int, warehouse_id: int):
     services.delete_warehouse(shop_id=shop_id, warehouse_id=warehouse_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Stock and ledger -------------------------------------------------------------------------------
@@ -170,14 +170,14 @@ def check_ledger(request: HttpRequest, shop_id: int):
 @router.post(f"{SHOP}/adjustments", response={201: LedgerEntryOut}, summary="Adjust stock with a reason")
 @shop_permission(MANAGE)
 def adjust_stock(request: HttpRequest, shop_id: int, payload: AdjustmentIn):
-    return 201, services.adjust_stock(shop_id=shop_id, actor=request.auth, **payload.dict())
+    return Status(201, services.adjust_stock(shop_id=shop_id, actor=request.auth, **payload.dict()))
 
 
 @router.post(f"{SHOP}/returns", response={201: LedgerEntryOut}, summary="Book returned goods back into stock")
 @shop_permission(MANAGE)
 def return_stock(request: HttpRequest, shop_id: int, payload: ReturnIn):
     _sku_in_shop(shop_id, payload.sku_id)
-    return 201, services.return_stock(actor=request.auth, **payload.dict())
+    return Status(201, services.return_stock(actor=request.auth, **payload.dict()))
 
 
 # --- Transfers and stocktakes -----------------------------------------------------------------------
@@ -193,13 +193,16 @@ def list_transfers(request: HttpRequest, shop_id: int):
 @router.post(f"{SHOP}/transfers", response={201: TransferOut}, summary="Move stock between warehouses")
 @shop_permission(MANAGE)
 def create_transfer(request: HttpRequest, shop_id: int, payload: TransferIn):
-    return 201, services.transfer_stock(
-        shop_id=shop_id,
-        from_warehouse_id=payload.from_warehouse_id,
-        to_warehouse_id=payload.to_warehouse_id,
-        lines=[services.SkuQuantity(line.sku_id, line.quantity) for line in payload.lines],
-        note=payload.note,
-        actor=request.auth,
+    return Status(
+        201,
+        services.transfer_stock(
+            shop_id=shop_id,
+            from_warehouse_id=payload.from_warehouse_id,
+            to_warehouse_id=payload.to_warehouse_id,
+            lines=[services.SkuQuantity(line.sku_id, line.quantity) for line in payload.lines],
+            note=payload.note,
+            actor=request.auth,
+        ),
     )
 
 
@@ -222,14 +225,17 @@ def list_stocktakes(request: HttpRequest, shop_id: int):
 @router.post(f"{SHOP}/stocktakes", response={201: StocktakeOut}, summary="Record a count (sets on hand)")
 @shop_permission(MANAGE)
 def create_stocktake(request: HttpRequest, shop_id: int, payload: StocktakeIn):
-    return 201, services.record_stocktake(
-        shop_id=shop_id,
-        warehouse_id=payload.warehouse_id,
-        reason=payload.reason,
-        lines=[
-            services.CountLine(line.sku_id, line.counted, line.expected_on_hand) for line in payload.lines
-        ],
-        actor=request.auth,
+    return Status(
+        201,
+        services.record_stocktake(
+            shop_id=shop_id,
+            warehouse_id=payload.warehouse_id,
+            reason=payload.reason,
+            lines=[
+                services.CountLine(line.sku_id, line.counted, line.expected_on_hand) for line in payload.lines
+            ],
+            actor=request.auth,
+        ),
     )
 
 
@@ -278,7 +284,7 @@ def set_threshold(request: HttpRequest, shop_id: int, payload: ThresholdSetIn):
 @shop_permission(MANAGE)
 def delete_threshold(request: HttpRequest, shop_id: int, threshold_id: int):
     services.delete_threshold(shop_id=shop_id, threshold_id=threshold_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(f"{SHOP}/settings", response=SettingsOut, summary="Inventory settings (defaults when never set)")
@@ -307,7 +313,7 @@ def list_suppliers(request: HttpRequest, shop_id: int):
 @router.post(f"{SHOP}/suppliers", response={201: SupplierOut}, summary="Add a supplier")
 @shop_permission(MANAGE)
 def create_supplier(request: HttpRequest, shop_id: int, payload: SupplierIn):
-    return 201, services.create_supplier(shop_id=shop_id, actor=request.auth, **payload.dict())
+    return Status(201, services.create_supplier(shop_id=shop_id, actor=request.auth, **payload.dict()))
 
 
 @router.get(f"{SHOP}/suppliers/{{int:supplier_id}}", response=SupplierOut, summary="One supplier")
@@ -354,7 +360,7 @@ def put_supplier_item(
 @shop_permission(MANAGE)
 def delete_supplier_item(request: HttpRequest, shop_id: int, supplier_id: int, sku_id: int):
     services.delete_supplier_item(shop_id=shop_id, supplier_id=supplier_id, sku_id=sku_id, actor=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Purchase orders --------------------------------------------------------------------------------
@@ -387,7 +393,7 @@ def create_purchase_order(request: HttpRequest, shop_id: int, payload: PurchaseO
         note=payload.note,
         actor=request.auth,
     )
-    return 201, _po(shop_id, po.id)
+    return Status(201, _po(shop_id, po.id))
 
 
 @router.get(f"{SHOP}/purchase-orders/{{int:po_id}}", response=PurchaseOrderOut, summary="One purchase order")
@@ -485,7 +491,7 @@ def draft_from_suggestions(request: HttpRequest, shop_id: int, payload: DraftFro
         warehouse_id=payload.warehouse_id,
         actor=request.auth,
     )
-    return 201, [_po(shop_id, po.id) for po in orders]
+    return Status(201, [_po(shop_id, po.id) for po in orders])
 
 
 # --- Reservations -----------------------------------------------------------------------------------
@@ -512,7 +518,7 @@ def reserve(request: HttpRequest, shop_id: int, payload: ReservationIn):
         shop_id=shop_id,
         actor=request.auth,
     )
-    return 201, reservations
+    return Status(201, reservations)
 
 
 @router.post(

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
@@ -581,7 +581,7 @@ def submit(request: HttpRequest, payload: SubmitIn):
         "group": group_out(result.group),
         "payment": payment_out(result.payment) if result.payment is not None else None,
     }
-    return (201 if result.created else 200), body
+    return Status(201 if result.created else 200, body)
 
 
 @router.get("", response=list[OrderSummaryOut], summary="My orders")
@@ -604,7 +604,7 @@ def pay_group(request: HttpRequest, number: str, payload: PayIn):
     created = services.start_payment(
         group=group, user=request.auth, channel=payload.channel, client_ip=client_ip(request) or ""
     )
-    return 201, payment_out(created)
+    return Status(201, payment_out(created))
 
 
 @router.get("/{number}", response=OrderDetailOut, summary="One order of mine, with its timeline")

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -186,7 +186,7 @@ def pending(request: HttpRequest):
 @signed_in(OWN)
 def create_review(request: HttpRequest, payload: Form[ReviewIn], images: File[list[UploadedFile]] = None):
     review = services.create_review(user=request.auth, images=images or [], **payload.dict())
-    return 201, selectors.my_review(request.auth, review.pk)
+    return Status(201, selectors.my_review(request.auth, review.pk))
 
 
 @router.get("/mine", response=list[MyReviewOut], summary="My reviews")
@@ -202,7 +202,7 @@ def follow_up(
     request: HttpRequest, review_id: int, payload: Form[TextIn], images: File[list[UploadedFile]] = None
 ):
     services.add_follow_up(user=request.auth, review_id=review_id, text=payload.text, images=images or [])
-    return 201, selectors.my_review(request.auth, review_id)
+    return Status(201, selectors.my_review(request.auth, review_id))
 
 
 # --- staff --------------------------------------------------------------------------------------------

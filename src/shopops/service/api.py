@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -192,7 +192,7 @@ class CountsOut(Schema):
 @signed_in(OWN)
 def open_ticket(request: HttpRequest, payload: Form[TicketIn], attachment: File[UploadedFile] = None):
     ticket = services.open_ticket(user=request.auth, attachment=attachment, **payload.dict())
-    return 201, selectors.my_ticket(request.auth, ticket.number)
+    return Status(201, selectors.my_ticket(request.auth, ticket.number))
 
 
 @router.get("/tickets", response=list[TicketOut], summary="My tickets")
@@ -215,7 +215,7 @@ def my_message(
 ):
     ticket = selectors.my_ticket(request.auth, number)
     services.post_message(ticket=ticket, author=request.auth, body=payload.body, attachment=attachment)
-    return 201, selectors.my_ticket(request.auth, number)
+    return Status(201, selectors.my_ticket(request.auth, number))
 
 
 @router.post("/tickets/{number}/close", response=TicketDetailOut, summary="Close my ticket")
@@ -257,7 +257,7 @@ def staff_message(request: HttpRequest, shop_id: int, number: str):
     ticket = selectors.shop_ticket(shop_id, number)
     body, attachment = _message_input(request)
     services.post_message(ticket=ticket, author=request.auth, body=body, attachment=attachment)
-    return 201, selectors.shop_ticket(shop_id, number)
+    return Status(201, selectors.shop_ticket(shop_id, number))
 
 
 @router.post(f"{SHOP}/{{number}}/assign", response=ShopTicketDetailOut, summary="Assign to a colleague")

@@ -8,7 +8,7 @@ a shop id.
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from shopops.accounts.auth import api_auth
@@ -52,7 +52,7 @@ def _member(shop_id: int, membership_id: int):
 @signed_in("Any signed-in user may apply; the applicant becomes the new shop's owner.")
 def apply_for_shop(request: HttpRequest, payload: ShopApplyIn):
     shop = services.apply_for_shop(user=request.auth, request=request, **payload.dict())
-    return 201, shop
+    return Status(201, shop)
 
 
 @router.get("", response=list[ShopOut], summary="Shops I work in (every shop for platform admins)")
@@ -98,8 +98,8 @@ def set_platform_roles(request: HttpRequest, user_id: int, payload: PlatformRole
         actor=request.auth, user_id=user_id, role_codes=payload.roles, request=request
     )
     if membership is None:
-        return 204, None
-    return 200, selectors.platform_members().get(pk=membership.pk)
+        return Status(204, None)
+    return Status(200, selectors.platform_members().get(pk=membership.pk))
 
 
 # --- Invitations (invitee side) ---------------------------------------------------------------------
@@ -241,7 +241,7 @@ def invite_staff(request: HttpRequest, shop_id: int, payload: InvitationIn):
     )
     invitation = issued.invitation
     invitation.accept_url = issued.accept_url  # shown in this answer only; never stored
-    return 201, invitation
+    return Status(201, invitation)
 
 
 @router.post(
