@@ -108,21 +108,27 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database -------------------------------------------------------------------------------------
+def prepared_statements(database: dict) -> dict:
+    """PostgreSQL: bind parameters on the server and let psycopg prepare the statements a connection
+    runs again and again (the same few dozen ORM queries per request kind), so PostgreSQL skips
+    parsing and planning them; on a box shared with the app that is CPU the app gets back. Django
+    turns psycopg's preparing off unless `prepare_threshold` is given, so both are set here."""
+    if "postgresql" in database["ENGINE"] and env_bool("DB_SERVER_SIDE_BINDING", True):
+        options = database.setdefault("OPTIONS", {})
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = int(os.environ.get("DB_PREPARE_THRESHOLD", "5"))
+    return database
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        "default": prepared_statements(
+            dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
         )
     }
-    if "postgresql" in DATABASES["default"]["ENGINE"]:
-        # Server-side parameter binding lets psycopg prepare the statements a connection runs again
-        # and again (the same few dozen ORM queries per request kind): PostgreSQL then skips parsing
-        # and planning them, which on a box shared with the app is CPU the app gets back.
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-            "DB_SERVER_SIDE_BINDING", True
-        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -136,10 +142,7 @@ else:
 # router sends reads to; writes and reads inside a transaction stay on the primary.
 for index, url in enumerate(env_list("DATABASE_REPLICA_URLS", "")):
     DATABASES[f"replica_{index}"] = dj_database_url.parse(url, conn_max_age=60)
-    if "postgresql" in DATABASES[f"replica_{index}"]["ENGINE"]:
-        DATABASES[f"replica_{index}"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-            "DB_SERVER_SIDE_BINDING", True
-        )
+    prepared_statements(DATABASES[f"replica_{index}"])
     DATABASES[f"replica_{index}"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["shopops.core.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
