@@ -607,9 +607,15 @@ def reserve(
     )
     # Less available: an alert can open, and only if every touched row ended at or below the level
     # (any row above it keeps the SKU's total above it too). Increases resolve alerts elsewhere.
-    if level > 0 and all(e.on_hand_after - e.reserved_after <= level for e in entries):
+    if _may_open_alert(level, entries):
         refresh_low_stock(shop_id=shop_id, sku_ids=[sku_id])
     return reservation
+
+
+def _may_open_alert(level: int, entries: Sequence[StockLedgerEntry]) -> bool:
+    """After taking units: an alert can open only if every touched row ended at or below the level
+    (any row above it keeps the SKU's total above it too)."""
+    return level > 0 and all(e.on_hand_after - e.reserved_after <= level for e in entries)
 
 
 def _claim_reservation(
@@ -621,35 +627,7 @@ def _claim_reservation(
     commit and then finds our reservation, instead of reserving the stock twice. INSERT ... ON
     CONFLICT DO NOTHING does that in one statement, without a savepoint (PostgreSQL, SQLite).
     """
-    now = timezone.now()
-    table = connection.ops.quote_name(Reservation._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (shop_id, sku_id, order_ref, quantity, status, expires_at, release_reason, "  # noqa: S608
-        "created_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s) ON CONFLICT (order_ref, sku_id) DO NOTHING "
-        "RETURNING id"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [shop_id, sku_id, order_ref, quantity, ReservationStatus.ACTIVE, adapt(expires_at), adapt(now)],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    reservation = Reservation(
-        id=row[0],
-        shop_id=shop_id,
-        sku_id=sku_id,
-        order_ref=order_ref,
-        quantity=quantity,
-        status=ReservationStatus.ACTIVE,
-        expires_at=expires_at,
-        created_at=now,
-    )
-    reservation._state.adding = False
-    reservation._state.db = connection.alias
-    return reservation
+    return _claim_reservations([(shop_id, sku_id, order_ref, quantity)], expires_at).get((order_ref, sku_id))
 
 
 @transaction.atomic
@@ -938,10 +916,20 @@ def reserve_orders(
     wanted = sorted(
         ((order, line) for order in orders for line in order.lines), key=lambda item: item[1].sku_id
     )
+    # Read before any stock row is locked (as `reserve` does): the busy rows' locks then cover only
+    # the writes below.
+    skus_by_shop: dict[int, set[int]] = {}
+    for order, line in wanted:
+        skus_by_shop.setdefault(order.shop_id, set()).add(line.sku_id)
+    levels = {
+        shop_id: selectors.effective_thresholds_cached(shop_id=shop_id, sku_ids=sku_ids)
+        for shop_id, sku_ids in skus_by_shop.items()
+    }
     claimed = _claim_reservations(
         [(order.shop_id, line.sku_id, order.order_ref, line.quantity) for order, line in wanted], expires_at
     )
-    reservations, entries, allocations, low = [], [], [], set()
+    reservations, entries, allocations = [], [], []
+    low: dict[int, list[int]] = {}  # shop -> SKUs that may have crossed their level
     for order, line in wanted:
         reservation = claimed.get((order.order_ref, line.sku_id))
         if reservation is None:  # this order line already holds stock: the same reservation answers
@@ -966,27 +954,14 @@ def reserve_orders(
             )
             for e in line_entries
         ]
-        # An alert can open only if every touched row ended at or below the level (see `reserve`).
-        low.add((order.shop_id, line.sku_id, max(e.on_hand_after - e.reserved_after for e in line_entries)))
+        if _may_open_alert(levels[order.shop_id].get(line.sku_id, 0), line_entries):
+            low.setdefault(order.shop_id, []).append(line.sku_id)
         reservations.append(reservation)
     StockLedgerEntry.objects.bulk_create(entries)
     ReservationAllocation.objects.bulk_create(allocations)
-    _refresh_low_stock_after_reserving(low)
+    for shop_id, sku_ids in low.items():
+        refresh_low_stock(shop_id=shop_id, sku_ids=sku_ids)
     return reservations
-
-
-def _refresh_low_stock_after_reserving(touched: set[tuple[int, int, int]]) -> None:
-    """Open alerts for (shop, sku, most available left in a touched row) lines at or below their level.
-    The levels come from the cached thresholds, read after the stock rows were taken; that is fine,
-    the alert evaluation itself (`refresh_low_stock`) reads the live figures."""
-    by_shop: dict[int, dict[int, int]] = {}
-    for shop_id, sku_id, left in touched:
-        by_shop.setdefault(shop_id, {})[sku_id] = left
-    for shop_id, left_by_sku in by_shop.items():
-        levels = selectors.effective_thresholds_cached(shop_id=shop_id, sku_ids=list(left_by_sku))
-        crossed = [sku for sku, left in left_by_sku.items() if levels.get(sku, 0) > 0 and left <= levels[sku]]
-        if crossed:
-            refresh_low_stock(shop_id=shop_id, sku_ids=crossed)
 
 
 @transaction.atomic
