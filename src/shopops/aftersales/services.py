@@ -223,22 +223,22 @@ def _replacement(kind: str, line: Any, sku_id: Any, quantity: int) -> dict[str, 
     from shopops.catalog import selectors as catalog
     from shopops.inventory.selectors import available_by_sku
 
-    sku = catalog.skus_by_ids([int(sku_id)]).get(int(sku_id))
-    if sku is None:
+    card = catalog.sku_cards([int(sku_id)]).get(int(sku_id))
+    if card is None:
         raise ReplacementSkuNotFound(sku_id=int(sku_id))
-    if line.product_id is None or sku.product_id != line.product_id:
-        raise ReplacementOtherProduct(sku_id=sku.id, product_id=line.product_id)
-    if sku.id not in catalog.sellable_sku_ids([sku.id]):
-        raise ReplacementSkuNotFound(sku_id=sku.id)
-    if sku.price != line.unit_price:
-        raise ReplacementPriceDiffers(sku_id=sku.id, price=sku.price, paid_unit_price=line.unit_price)
-    available = available_by_sku([sku.id]).get(sku.id, 0)
+    if line.product_id is None or card.product_id != line.product_id:
+        raise ReplacementOtherProduct(sku_id=card.sku_id, product_id=line.product_id)
+    if not card.sellable:
+        raise ReplacementSkuNotFound(sku_id=card.sku_id)
+    if card.price != line.unit_price:
+        raise ReplacementPriceDiffers(sku_id=card.sku_id, price=card.price, paid_unit_price=line.unit_price)
+    available = available_by_sku([card.sku_id]).get(card.sku_id, 0)
     if available < quantity:
-        raise ReplacementNotAvailable(sku_id=sku.id, requested=quantity, available=available)
+        raise ReplacementNotAvailable(sku_id=card.sku_id, requested=quantity, available=available)
     return {
-        "replacement_sku_id": sku.id,
-        "replacement_sku_code": sku.code,
-        "replacement_sku_label": catalog.sku_label(sku) or sku.code,
+        "replacement_sku_id": card.sku_id,
+        "replacement_sku_code": card.code,
+        "replacement_sku_label": card.label or card.code,
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from shopops.catalog.errors import ProductNotFound
 from shopops.catalog.models import (
@@ -180,37 +180,8 @@ def sku_for_shop(shop_id: int, sku_id: int) -> Sku:
     return sku
 
 
-# The columns a cart, a checkout or a pricing rule reads, with the product and the shop. Loading
-# only these keeps the shop's encrypted contact and bank details (decrypted on every row loaded) and
-# the product's long texts and search vector off the hot path, and compiling the three-table SELECT
-# costs a third of what the full ~60 columns do. Anything else still loads (lazily) if asked for.
-CHECKOUT_FIELDS = (
-    "id",
-    "shop_id",
-    "product_id",
-    "code",
-    "barcode",
-    "price",
-    "market_price",
-    "weight_grams",
-    "is_active",
-    "position",
-    "product__id",
-    "product__shop_id",
-    "product__category_id",
-    "product__brand_id",
-    "product__title",
-    "product__status",
-    "product__shop__id",
-    "product__shop__name",
-    "product__shop__status",
-)
-
-
-def skus_by_ids(sku_ids: list[int]) -> dict[int, Sku]:
-    """SKUs with product and shop, for the orders app (price and title at checkout)."""
-    skus = Sku.objects.filter(id__in=sku_ids).select_related("product", "product__shop")
-    return {sku.id: sku for sku in skus.only(*CHECKOUT_FIELDS)}
+# What a shopper can buy now: an active SKU of an on-sale product of an active shop.
+SELLABLE = Q(is_active=True, product__status=ProductStatus.ON_SALE, product__shop__status="active")
 
 
 @dataclass(frozen=True)
@@ -245,13 +216,12 @@ def sku_cards(sku_ids: Iterable[int]) -> dict[int, SkuCard]:
             image=Subquery(first_image.values("image")[:1]),
             thumbnail=Subquery(first_image.values("thumbnail")[:1]),
             title=F("product__title"),
-            product_status=F("product__status"),
             shop_name=F("product__shop__name"),
-            shop_status=F("product__shop__status"),
+            sellable=ExpressionWrapper(SELLABLE, output_field=BooleanField()),
         )
         .values(
-            "id", "shop_id", "product_id", "code", "price", "weight_grams", "is_active", "title",
-            "product_status", "shop_name", "shop_status", "image", "thumbnail",
+            "id", "shop_id", "product_id", "code", "price", "weight_grams", "title", "shop_name",
+            "sellable", "image", "thumbnail",
         )
     )  # fmt: skip
     options: dict[int, list[tuple[str, str]]] = {}
@@ -265,9 +235,6 @@ def sku_cards(sku_ids: Iterable[int]) -> dict[int, SkuCard]:
 
 
 def _card(row: dict[str, Any], options: list[tuple[str, str]]) -> SkuCard:
-    sellable = (
-        row["is_active"] and row["product_status"] == ProductStatus.ON_SALE and row["shop_status"] == "active"
-    )
     return SkuCard(
         sku_id=row["id"],
         shop_id=row["shop_id"],
@@ -277,7 +244,7 @@ def _card(row: dict[str, Any], options: list[tuple[str, str]]) -> SkuCard:
         code=row["code"],
         price=row["price"],
         weight_grams=row["weight_grams"] or 0,
-        sellable=sellable,
+        sellable=bool(row["sellable"]),
         image_url=_picture_url(row["thumbnail"] or row["image"]),
         label=" / ".join(value for _, value in options),
         attributes=dict(options),
@@ -294,30 +261,8 @@ def _picture_url(name: str | None) -> str:
 
 
 def sellable_sku_ids(sku_ids: Iterable[int]) -> set[int]:
-    """The subset of `sku_ids` a shopper can buy now (see `sellable_skus`), ids only."""
-    return set(
-        Sku.objects.filter(
-            id__in=set(sku_ids),
-            is_active=True,
-            product__status=ProductStatus.ON_SALE,
-            product__shop__status="active",
-        ).values_list("id", flat=True)
-    )
-
-
-def sellable_skus(sku_ids: list[int]) -> dict[int, Sku]:
-    """The subset of `sku_ids` a shopper can buy now: active SKU of an on-sale product of an active shop."""
-    return {
-        sku.id: sku
-        for sku in Sku.objects.filter(
-            id__in=sku_ids,
-            is_active=True,
-            product__status=ProductStatus.ON_SALE,
-            product__shop__status="active",
-        )
-        .select_related("product", "product__shop")
-        .only(*CHECKOUT_FIELDS)
-    }
+    """The subset of `sku_ids` a shopper can buy now (`SELLABLE`)."""
+    return set(Sku.objects.filter(SELLABLE, id__in=set(sku_ids)).values_list("id", flat=True))
 
 
 def available_by_sku(sku_ids: list[int]) -> dict[int, int | None]:
