@@ -137,14 +137,7 @@ def transition(order: Order, action: str, actor: Any, reason: str = "", *, data:
     reason = (reason or "").strip()[:255]
     with transaction.atomic():
         locked = _lock(order, action)
-        rule = TRANSITIONS.get((locked.status, action))
-        if rule is None:
-            raise IllegalTransition(
-                order_no=locked.number,
-                status=locked.status,
-                action=action,
-                allowed=allowed_actions(locked.status),
-            )
+        rule = _rule_for(locked, action)
         role = _role_of(actor, locked, rule)
         before = locked.status
         columns = _column_values(locked)
@@ -191,15 +184,7 @@ def pay_orders(
             ids = [o.pk for o in orders]
             locked = list(Order.objects.select_for_update().filter(pk__in=ids, group=group).order_by("pk"))
         for order in locked:
-            rule = TRANSITIONS.get((order.status, Action.PAY))
-            if rule is None:
-                raise IllegalTransition(
-                    order_no=order.number,
-                    status=order.status,
-                    action=Action.PAY,
-                    allowed=allowed_actions(order.status),
-                )
-            _role_of(None, order, rule)
+            _role_of(None, order, _rule_for(order, Action.PAY))
         inventory.commit_orders(order_refs=[order.number for order in locked], actor=None)
         now = timezone.now()
         Order.objects.filter(pk__in=[order.pk for order in locked]).update(
@@ -239,6 +224,16 @@ def record_event(
         reason=(reason or "")[:255],
         data=data or {},
     )
+
+
+def _rule_for(order: Order, action: str) -> Rule:
+    """The table's rule for `action` from the order's status; IllegalTransition (409) when none."""
+    rule = TRANSITIONS.get((order.status, action))
+    if rule is None:
+        raise IllegalTransition(
+            order_no=order.number, status=order.status, action=action, allowed=allowed_actions(order.status)
+        )
+    return rule
 
 
 def _column_values(order: Order) -> dict[str, Any]:
