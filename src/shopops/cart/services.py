@@ -171,7 +171,7 @@ def remove_items(*, owner: CartOwner, sku_ids: Iterable[int]) -> Cart | None:
     cart = _locked_cart(owner, create=False)
     if cart is not None:
         CartLine.objects.filter(cart=cart, sku_id__in=set(sku_ids)).delete()
-        return cart
+    return cart
 
 
 @transaction.atomic
