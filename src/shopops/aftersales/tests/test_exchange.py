@@ -53,6 +53,19 @@ def ask(client, order, **extra):
     return api_as(client, order.user).post("/aftersales/requests", body)
 
 
+def exchange_for(order, line, replacement: Sku):
+    """The shopper's exchange request for one unit of `line`, to be replaced by `replacement`."""
+    return services.create_request(
+        user=order.user,
+        order_no=order.number,
+        line_id=line.id,
+        kind="exchange",
+        quantity=1,
+        reason="size",
+        replacement_sku_id=replacement.id,
+    )
+
+
 def test_exchange_for_another_size_ships_that_sku_and_restocks_the_returned_one(client, delivered):
     line = delivered.lines.get()
     size_l = sibling(line, stock=3)
@@ -135,15 +148,7 @@ def test_a_replacement_sku_only_goes_with_an_exchange(client, delivered):
 def test_stock_gone_by_shipping_time_refuses_the_shipment_and_changes_nothing(client, delivered):
     line = delivered.lines.get()
     size_l = sibling(line, stock=1)
-    request = services.create_request(
-        user=delivered.user,
-        order_no=delivered.number,
-        line_id=line.id,
-        kind="exchange",
-        quantity=1,
-        reason="size",
-        replacement_sku_id=size_l.id,
-    )
+    request = exchange_for(delivered, line, size_l)
     agent = service_agent(delivered.shop)
     services.approve(request=request, actor=agent)
     services.ship_back(request=request, actor=delivered.user, carrier_name="中通", waybill_no="ZT778899")
@@ -212,15 +217,7 @@ def test_storefront_form_offers_and_submits_the_replacement(client, delivered):
 def test_console_shows_the_replacement_sku(client, delivered):
     line = delivered.lines.get()
     size_l = sibling(line)
-    request = services.create_request(
-        user=delivered.user,
-        order_no=delivered.number,
-        line_id=line.id,
-        kind="exchange",
-        quantity=1,
-        reason="size",
-        replacement_sku_id=size_l.id,
-    )
+    request = exchange_for(delivered, line, size_l)
     agent = service_agent(delivered.shop)
     client.force_login(agent)
     page = client.get(f"/console/aftersales/{request.number}/").content.decode()
